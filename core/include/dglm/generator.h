@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The one entry point for writing with a model: prefix -> K guided proposals -> K streamed continuations.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dglm/model.h"
+
+namespace dglm {
+
+enum class Sampler { Ddpm, Ddim };
+const char* to_string(Sampler sampler);
+
+// Steer with one probe: a positive weight moves proposals towards `target_class`, a negative one away.
+struct Guide {
+  std::string probe;
+  float weight = 0;
+  std::string target_class;  // empty: the probe's last class (e.g. "positive" of negative/positive)
+};
+
+struct DecodingParams {
+  float temperature = 1.0f;
+  float top_p = 0.9f;
+  float repetition_penalty = 1.2f;
+};
+
+struct GenerateParams {
+  std::string prefix;        // may be empty: unconditional
+  int samples = 4;           // K
+  int max_new_tokens = 32;
+  float sigma2 = 0.05f;      // re-noising of the proposal: 0 follows it exactly, 1 ignores it
+  float cfg = 1.0f;          // classifier-free guidance weight; 1 = off (one network pass per step)
+  int steps = 50;            // diffusion sampling steps
+  Sampler sampler = Sampler::Ddpm;
+  int guidance_samples = 8;  // Monte-Carlo samples around x_hat per probe
+  std::vector<Guide> guides;
+  DecodingParams decoding;
+  std::uint64_t seed = 0;
+};
+
+enum class Stage { Encode, Diffusion, Prompt, Decode, Score };
+const char* to_string(Stage stage);
+
+struct Token {
+  int id = 0;
+  std::string text;      // the text this token added to the continuation
+  float logprob = 0;     // natural log-probability under the decoder's sampling distribution before processors
+};
+
+struct GenerateCallbacks {
+  // Fraction of the current stage in [0, 1]; return false to cancel. Called at least once per diffusion
+  // step and per decoding step.
+  std::function<bool(Stage stage, float fraction)> progress;
+  // Each sampled token as soon as it is decoded.
+  std::function<void(int sample, const Token& token)> token;
+};
+
+struct Candidate {
+  std::string text;
+  std::vector<Token> tokens;
+  double perplexity = 0;                 // exp(mean -logprob) over the continuation's tokens
+  std::vector<float> proposal;           // the sampled semantic embedding (unit norm)
+  std::map<std::string, std::vector<float>> probe_scores;  // probe -> class probabilities of the re-encoded text
+};
+
+struct StageTimes {
+  double encode_s = 0, diffusion_s = 0, prompt_s = 0, decode_s = 0, score_s = 0;
+  double first_token_s = 0;  // from the call to the first streamed token
+};
+
+enum class Status { Ok, Cancelled };
+
+struct GenerateResult {
+  Status status = Status::Ok;
+  std::vector<Candidate> candidates;  // empty when cancelled
+  StageTimes times;
+  std::vector<std::string> warnings;  // e.g. "prefix truncated from the left to 96 tokens"
+};
+
+class Generator {
+ public:
+  explicit Generator(Model model);
+  // Throws Error(InvalidArgument/NotFound) for bad params before any work; an exception thrown by a
+  // callback is caught and reported as Error(Internal) with its message, never terminating the process.
+  GenerateResult run(const GenerateParams& params, const GenerateCallbacks& callbacks = {});
+
+ private:
+  Model model_;
+};
+
+}  // namespace dglm
