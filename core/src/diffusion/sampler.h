@@ -6,7 +6,7 @@
 #include <vector>
 
 #include <ATen/core/Generator.h>
-#include <ATen/core/Tensor.h>
+#include <torch/types.h>  // torch::Tensor is an alias declared here
 
 #include "dglm/generator.h"
 
@@ -35,6 +35,10 @@ struct SamplerParams {
 torch::Tensor sample(const Denoiser& denoiser, int64_t batch, int64_t dim, const SamplerParams& params,
                      const GuidanceLoss& guidance, at::Generator& generator,
                      const std::function<bool(int step, int steps)>& on_step = {});
+
+// Variance of one DDPM step from signal level a_t to the less noisy a_s > a_t: the log-space interpolation
+// between the posterior variance (weight 1 - interpolation) and beta = 1 - a_t/a_s (weight interpolation).
+double ddpm_variance(double a_t, double a_s, double interpolation);
 
 // The time grid t_0 = 1 > t_1 > ... > t_steps = 0 the samplers walk.
 std::vector<double> time_grid(int steps);

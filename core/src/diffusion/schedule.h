@@ -3,7 +3,7 @@
 //   z_t = sqrt(a) x + sqrt(1-a) eps,  v = sqrt(a) eps - sqrt(1-a) x,  a = alpha_bar(t).
 #pragma once
 
-#include <ATen/core/Tensor.h>
+#include <torch/types.h>  // torch::Tensor is an alias declared here
 
 namespace dglm::diffusion {
 

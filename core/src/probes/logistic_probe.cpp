@@ -1,1 +1,257 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "probes/logistic_probe.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <torch/optim/lbfgs.h>
+
+#include "dglm/error.h"
+#include "dglm/fileio.h"
+#include "dglm/safetensors.h"
+#include "io/weights.h"
+
+namespace dglm {
+namespace {
+
+constexpr int kFormatVersion = 1;
+
+Location in_file(const std::string& file, const std::string& field = {}) { return Location{file, 0, 0, field}; }
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+std::string shape_text(at::IntArrayRef shape) {
+  std::string text;
+  for (const auto size : shape) text += (text.empty() ? "" : ", ") + std::to_string(size);
+  return "[" + text + "]";
+}
+
+// Empty when the class list is usable; otherwise what is wrong with it.
+std::string class_names_problem(const std::vector<std::string>& classes) {
+  if (classes.size() < 2) return "a probe needs at least 2 classes, got " + std::to_string(classes.size());
+  std::set<std::string> seen;
+  for (const auto& name : classes) {
+    if (name.empty()) return "class names must not be empty";
+    if (!seen.insert(name).second) return "class '" + name + "' appears twice";
+  }
+  return {};
+}
+
+// y must be a [N] vector of class indices in [0, classes) matching X's rows.
+torch::Tensor checked_labels(const torch::Tensor& X, const torch::Tensor& y, std::size_t classes) {
+  if (X.dim() != 2 || y.dim() != 1 || X.size(0) != y.size(0) || X.size(0) == 0)
+    throw Error(ErrorKind::InvalidArgument, "probe data must be X [N, D] and y [N] with N > 0, got X " +
+                                                shape_text(X.sizes()) + " and y " + shape_text(y.sizes()));
+  const auto labels = y.to(at::kLong);
+  if (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() >= static_cast<int64_t>(classes))
+    throw Error(ErrorKind::InvalidArgument, "labels must lie in [0, " + std::to_string(classes) + ")");
+  return labels;
+}
+
+// Reads probe metadata fields, reporting problems with the file and field they concern.
+class JsonFields {
+ public:
+  JsonFields(const nlohmann::json& root, std::string file) : root_(root), file_(std::move(file)) {}
+
+  [[noreturn]] void fail(ErrorKind kind, const std::string& field, const std::string& message) const {
+    throw Error(kind, message, in_file(file_, field));
+  }
+
+  const nlohmann::json& require(const std::string& field) const {
+    const auto it = root_.find(field);
+    if (it == root_.end()) fail(ErrorKind::Corrupt, field, "missing field");
+    return *it;
+  }
+  const nlohmann::json* optional(const std::string& field) const {
+    const auto it = root_.find(field);
+    return it == root_.end() ? nullptr : &*it;
+  }
+
+  int64_t integer(const std::string& field) const {
+    const auto& value = require(field);
+    if (!value.is_number_integer()) fail(ErrorKind::Corrupt, field, "expected an integer, got " + value.dump());
+    return value.get<int64_t>();
+  }
+  std::string string(const std::string& field, const nlohmann::json& value) const {
+    if (!value.is_string()) fail(ErrorKind::Corrupt, field, "expected a string, got " + value.dump());
+    return value.get<std::string>();
+  }
+
+ private:
+  const nlohmann::json& root_;
+  std::string file_;
+};
+
+nlohmann::json parse_json(const std::string& text, const std::string& file) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& error) {
+    // Point at the line and column of the offending byte.
+    auto where = in_file(file);
+    const auto end = std::min<std::size_t>(error.byte, text.size());
+    where.line = 1;
+    where.column = 1;
+    for (std::size_t i = 0; i + 1 < end; ++i) {
+      if (text[i] == '\n') {
+        ++where.line;
+        where.column = 1;
+      } else {
+        ++where.column;
+      }
+    }
+    throw Error(ErrorKind::Corrupt, std::string("invalid JSON: ") + error.what(), where);
+  }
+}
+
+torch::Tensor load_f32(const safetensors::File& file, const std::string& path, const std::string& name,
+                       const std::vector<int64_t>& expected_shape) {
+  const auto* tensor = file.find(name);
+  if (tensor == nullptr) throw Error(ErrorKind::NotFound, "missing tensor", in_file(path, name));
+  if (tensor->dtype != safetensors::DType::F32)
+    throw Error(ErrorKind::Incompatible, std::string("expected F32, got ") + safetensors::to_string(tensor->dtype),
+                in_file(path, name));
+  if (tensor->shape != expected_shape)
+    throw Error(ErrorKind::Incompatible,
+                "shape " + shape_text(tensor->shape) + " does not match the metadata's " + shape_text(expected_shape),
+                in_file(path, name));
+  auto values = to_torch(*tensor);
+  if (!values.isfinite().all().item<bool>())
+    throw Error(ErrorKind::Corrupt, "non-finite values", in_file(path, name));
+  return values;
+}
+
+}  // namespace
+
+torch::Tensor LogisticProbe::log_probs(const torch::Tensor& embeddings) const {
+  return at::log_softmax(at::addmm(bias, embeddings, weight.t()), 1);
+}
+
+int LogisticProbe::class_index(const std::string& class_name) const {
+  for (std::size_t i = 0; i < classes.size(); ++i)
+    if (classes[i] == class_name) return static_cast<int>(i);
+  throw Error(ErrorKind::NotFound, "class '" + class_name + "' is not one of: " + join(classes));
+}
+
+LogisticProbe fit_logistic_probe(const torch::Tensor& X, const torch::Tensor& y, std::vector<std::string> classes,
+                                 const ProbeFitParams& params) {
+  if (const auto problem = class_names_problem(classes); !problem.empty())
+    throw Error(ErrorKind::InvalidArgument, problem);
+  if (params.l2 < 0 || params.max_iterations < 1)
+    throw Error(ErrorKind::InvalidArgument, "probe fitting needs l2 >= 0 and max_iterations >= 1");
+  const auto labels = checked_labels(X, y, classes.size());
+  const auto class_count = static_cast<int64_t>(classes.size());
+  const auto counts = at::bincount(labels, {}, class_count).to(at::kDouble);
+  for (int64_t c = 0; c < class_count; ++c)
+    if (counts[c].item<double>() == 0)
+      throw Error(ErrorKind::InvalidArgument, "class '" + classes[c] + "' has no training examples");
+  // Balanced weights N / (C count_c) make every class contribute equally to the weighted mean.
+  const auto class_weights = params.balance_classes ? X.size(0) / (class_count * counts)
+                                                    : at::ones({class_count}, at::kDouble);
+
+  // Fitting needs gradients even when the caller runs under a no-grad guard; double precision lets L-BFGS
+  // converge tightly on nearly separable data.
+  at::AutoGradMode enable_grad(true);
+  const auto inputs = X.to(at::kDouble);
+  LogisticProbe probe;
+  probe.classes = std::move(classes);
+  probe.weight = at::zeros({class_count, X.size(1)}, at::kDouble).requires_grad_(true);
+  probe.bias = at::zeros({class_count}, at::kDouble).requires_grad_(true);
+  torch::optim::LBFGS optimizer({probe.weight, probe.bias}, torch::optim::LBFGSOptions(1)
+                                                                 .max_iter(params.max_iterations)
+                                                                 .line_search_fn("strong_wolfe"));
+  optimizer.step([&] {
+    optimizer.zero_grad();
+    auto loss = at::nll_loss(probe.log_probs(inputs), labels, class_weights) +
+                (params.l2 / 2) * probe.weight.pow(2).sum();
+    loss.backward();
+    return loss;
+  });
+  probe.weight = probe.weight.detach().to(at::kFloat);
+  probe.bias = probe.bias.detach().to(at::kFloat);
+  return probe;
+}
+
+ProbeEvaluation evaluate_probe(const LogisticProbe& probe, const torch::Tensor& X, const torch::Tensor& y) {
+  at::NoGradGuard no_grad;
+  const auto labels = checked_labels(X, y, probe.classes.size());
+  const auto predicted = probe.log_probs(X.to(probe.weight.dtype())).argmax(1);
+  const auto class_count = probe.classes.size();
+  ProbeEvaluation evaluation;
+  evaluation.confusion.assign(class_count, std::vector<int64_t>(class_count, 0));
+  const auto truth = labels.accessor<int64_t, 1>();
+  const auto guess = predicted.accessor<int64_t, 1>();
+  int64_t correct = 0;
+  for (int64_t i = 0; i < labels.size(0); ++i) {
+    ++evaluation.confusion[truth[i]][guess[i]];
+    correct += truth[i] == guess[i];
+  }
+  evaluation.accuracy = static_cast<double>(correct) / static_cast<double>(labels.size(0));
+  return evaluation;
+}
+
+void save_probe(const LogisticProbe& probe, const std::string& path_without_extension) {
+  if (const auto problem = class_names_problem(probe.classes); !problem.empty())
+    throw Error(ErrorKind::InvalidArgument, problem);
+  const auto class_count = static_cast<int64_t>(probe.classes.size());
+  if (probe.weight.dim() != 2 || probe.weight.size(0) != class_count || probe.bias.dim() != 1 ||
+      probe.bias.size(0) != class_count)
+    throw Error(ErrorKind::InvalidArgument, "probe '" + probe.name + "' has weight " +
+                                                shape_text(probe.weight.sizes()) + " and bias " +
+                                                shape_text(probe.bias.sizes()) + " for " +
+                                                std::to_string(class_count) + " classes");
+  safetensors::File tensors;
+  tensors.tensors.push_back(from_torch("weight", probe.weight));
+  tensors.tensors.push_back(from_torch("bias", probe.bias));
+  // Tensors first: the JSON is what marks a probe as present.
+  safetensors::write(path_without_extension + ".safetensors", tensors);
+  const nlohmann::json metadata = {
+      {"format_version", kFormatVersion},      {"name", probe.name},
+      {"description", probe.description},      {"classes", probe.classes},
+      {"dim", probe.weight.size(1)},           {"heldout_accuracy", probe.heldout_accuracy},
+  };
+  write_file_atomic(path_without_extension + ".json", metadata.dump(2) + "\n");
+}
+
+LogisticProbe load_probe(const std::string& path_without_extension) {
+  const auto json_path = path_without_extension + ".json";
+  const auto root = parse_json(read_file_text(json_path), json_path);
+  if (!root.is_object()) throw Error(ErrorKind::Corrupt, "expected a JSON object", in_file(json_path));
+  const JsonFields fields(root, json_path);
+
+  if (const auto version = fields.integer("format_version"); version != kFormatVersion)
+    fields.fail(ErrorKind::Incompatible, "format_version",
+                "version " + std::to_string(version) + " is not supported (expected " +
+                    std::to_string(kFormatVersion) + ")");
+  LogisticProbe probe;
+  probe.name = fields.string("name", fields.require("name"));
+  if (const auto* description = fields.optional("description"))
+    probe.description = fields.string("description", *description);
+  const auto& classes = fields.require("classes");
+  if (!classes.is_array()) fields.fail(ErrorKind::Corrupt, "classes", "expected an array of class names");
+  for (const auto& name : classes) probe.classes.push_back(fields.string("classes", name));
+  if (const auto problem = class_names_problem(probe.classes); !problem.empty())
+    fields.fail(ErrorKind::Corrupt, "classes", problem);
+  const auto dim = fields.integer("dim");
+  if (dim < 1) fields.fail(ErrorKind::Corrupt, "dim", "must be positive, got " + std::to_string(dim));
+  if (const auto* accuracy = fields.optional("heldout_accuracy")) {
+    const bool valid = accuracy->is_number() && (accuracy->get<double>() == -1 ||
+                                                 (accuracy->get<double>() >= 0 && accuracy->get<double>() <= 1));
+    if (!valid) fields.fail(ErrorKind::Corrupt, "heldout_accuracy", "expected -1 or a number in [0, 1]");
+    probe.heldout_accuracy = accuracy->get<double>();
+  }
+
+  const auto tensor_path = path_without_extension + ".safetensors";
+  const auto tensors = safetensors::read(tensor_path);
+  const auto class_count = static_cast<int64_t>(probe.classes.size());
+  probe.weight = load_f32(tensors, tensor_path, "weight", {class_count, dim});
+  probe.bias = load_f32(tensors, tensor_path, "bias", {class_count});
+  return probe;
+}
+
+}  // namespace dglm

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <ATen/core/Tensor.h>
+#include <torch/types.h>  // torch::Tensor is an alias declared here
 
 namespace dglm {
 
