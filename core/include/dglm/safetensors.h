@@ -26,7 +26,7 @@ struct Tensor {
 };
 
 struct File {
-  std::vector<Tensor> tensors;  // in file order
+  std::vector<Tensor> tensors;  // in the order of their data in the file
   std::map<std::string, std::string> metadata;
 
   const Tensor* find(const std::string& name) const;

@@ -1,1 +1,158 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "dglm/error.h"
+#include "dglm/model.h"
+
+namespace dglm {
+namespace {
+
+using nlohmann::json;
+
+// Reads typed fields of one JSON object, naming the full field path in every error.
+class Fields {
+ public:
+  Fields(const json& object, std::string path, const std::string& source)
+      : object_(object), path_(std::move(path)), source_(source) {
+    if (!object_.is_object()) fail(ErrorKind::Corrupt, "must be an object", path_);
+  }
+
+  int positive_int(const char* key) const {
+    const auto& v = at(key);
+    if (!v.is_number_integer() || v.get<long long>() <= 0 || v.get<long long>() > 1'000'000)
+      fail(ErrorKind::Corrupt, "must be a positive integer, got " + v.dump(), name(key));
+    return v.get<int>();
+  }
+  std::string string(const char* key) const {
+    const auto& v = at(key);
+    if (!v.is_string()) fail(ErrorKind::Corrupt, "must be a string, got " + v.dump(), name(key));
+    return v.get<std::string>();
+  }
+  std::vector<float> floats(const char* key, std::size_t size, bool positive) const {
+    const auto& v = at(key);
+    if (!v.is_array() || v.size() != size)
+      fail(ErrorKind::Corrupt, "must be an array of " + std::to_string(size) + " numbers", name(key));
+    std::vector<float> out;
+    for (const auto& x : v) {
+      if (!x.is_number() || !std::isfinite(x.get<double>()) || (positive && x.get<double>() <= 0))
+        fail(ErrorKind::Corrupt, std::string("holds ") + x.dump() + ", expected a finite" +
+                                     (positive ? " positive" : "") + " number", name(key));
+      out.push_back(x.get<float>());
+    }
+    return out;
+  }
+  Fields object(const char* key) const { return Fields(at(key), name(key), source_); }
+
+ private:
+  const json& at(const char* key) const {
+    if (!object_.contains(key)) fail(ErrorKind::Corrupt, "missing", name(key));
+    return object_[key];
+  }
+  std::string name(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+  [[noreturn]] void fail(ErrorKind kind, const std::string& message, const std::string& field) const {
+    throw Error(kind, message, Location{source_, 0, 0, field});
+  }
+
+  const json& object_;
+  std::string path_;
+  const std::string& source_;
+};
+
+Location position_in(const std::string& text, std::size_t byte, const std::string& source) {
+  Location where{source, 1, 1, {}};
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++where.line;
+      where.column = 1;
+    } else {
+      ++where.column;
+    }
+  }
+  return where;
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
+  json root;
+  try {
+    root = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    throw Error(ErrorKind::Corrupt, std::string("not valid JSON: ") + e.what(),
+                position_in(json_text, e.byte > 0 ? e.byte - 1 : 0, source));
+  }
+  const Fields top(root, "", source);
+  ModelConfig c;
+  c.format_version = top.positive_int("format_version");
+  if (c.format_version != kModelFormatVersion)
+    throw Error(ErrorKind::Incompatible,
+                "format version " + std::to_string(c.format_version) + " is not supported (this build reads " +
+                    std::to_string(kModelFormatVersion) + ")",
+                Location{source, 0, 0, "format_version"});
+  c.name = top.string("name");
+  c.tokenizer_file = top.string("tokenizer");
+  c.vocab_size = top.positive_int("vocab_size");
+  c.latent_dim = top.positive_int("latent_dim");
+
+  const auto enc = top.object("encoder");
+  c.encoder = {enc.positive_int("d_model"), enc.positive_int("n_layers"), enc.positive_int("n_heads"),
+               enc.positive_int("d_ff"), enc.positive_int("max_tokens"), enc.positive_int("relative_buckets"),
+               enc.positive_int("relative_max_distance")};
+  const auto dif = top.object("diffusion");
+  c.diffusion = {dif.positive_int("d_model"), dif.positive_int("n_layers"), dif.positive_int("n_heads"),
+                 dif.positive_int("splice_tokens"), dif.positive_int("splice_dim")};
+  const auto pg = top.object("prompt_generator");
+  c.prompt = {pg.positive_int("d_model"), pg.positive_int("n_layers"), pg.positive_int("n_heads"),
+              pg.positive_int("prompt_tokens")};
+  const auto dec = top.object("decoder");
+  c.decoder = {dec.positive_int("d_model"), dec.positive_int("n_layers"), dec.positive_int("n_heads"),
+               dec.positive_int("context")};
+  const auto stats = top.object("latent_stats");
+  c.latent_mean = stats.floats("mean", static_cast<std::size_t>(c.latent_dim), false);
+  c.latent_std = stats.floats("std", static_cast<std::size_t>(c.latent_dim), true);
+
+  auto check_heads = [&](int d_model, int heads, const char* field) {
+    if (d_model % heads != 0)
+      throw Error(ErrorKind::Corrupt, "d_model " + std::to_string(d_model) + " is not divisible by n_heads " +
+                                          std::to_string(heads), Location{source, 0, 0, field});
+  };
+  check_heads(c.encoder.d_model, c.encoder.n_heads, "encoder.n_heads");
+  check_heads(c.diffusion.d_model, c.diffusion.n_heads, "diffusion.n_heads");
+  check_heads(c.prompt.d_model, c.prompt.n_heads, "prompt_generator.n_heads");
+  check_heads(c.decoder.d_model, c.decoder.n_heads, "decoder.n_heads");
+  if (c.diffusion.n_layers % 2 != 0)
+    throw Error(ErrorKind::Corrupt, "must be even (long skips pair the halves)", Location{source, 0, 0, "diffusion.n_layers"});
+  if (c.decoder.context <= c.prompt.prompt_tokens)
+    throw Error(ErrorKind::Corrupt, "must exceed prompt_generator.prompt_tokens", Location{source, 0, 0, "decoder.context"});
+  return c;
+}
+
+std::string model_config_to_json(const ModelConfig& c) {
+  const json root = {
+      {"format_version", c.format_version},
+      {"name", c.name},
+      {"tokenizer", c.tokenizer_file},
+      {"vocab_size", c.vocab_size},
+      {"latent_dim", c.latent_dim},
+      {"encoder",
+       {{"d_model", c.encoder.d_model}, {"n_layers", c.encoder.n_layers}, {"n_heads", c.encoder.n_heads},
+        {"d_ff", c.encoder.d_ff}, {"max_tokens", c.encoder.max_tokens},
+        {"relative_buckets", c.encoder.relative_buckets},
+        {"relative_max_distance", c.encoder.relative_max_distance}}},
+      {"diffusion",
+       {{"d_model", c.diffusion.d_model}, {"n_layers", c.diffusion.n_layers}, {"n_heads", c.diffusion.n_heads},
+        {"splice_tokens", c.diffusion.splice_tokens}, {"splice_dim", c.diffusion.splice_dim}}},
+      {"prompt_generator",
+       {{"d_model", c.prompt.d_model}, {"n_layers", c.prompt.n_layers}, {"n_heads", c.prompt.n_heads},
+        {"prompt_tokens", c.prompt.prompt_tokens}}},
+      {"decoder",
+       {{"d_model", c.decoder.d_model}, {"n_layers", c.decoder.n_layers}, {"n_heads", c.decoder.n_heads},
+        {"context", c.decoder.context}}},
+      {"latent_stats", {{"mean", c.latent_mean}, {"std", c.latent_std}}},
+  };
+  return root.dump(2) + "\n";
+}
+
+}  // namespace dglm
