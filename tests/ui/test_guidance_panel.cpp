@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QTest>
+
+#include "guidance/GuidancePanel.h"
+#include "plot/RunningPerplexity.h"
+
+class TestGuidancePanel : public QObject {
+  Q_OBJECT
+
+ private:
+  static QVector<ProbeDescription> probes() {
+    return {{"sentiment", "Positive vs negative", {"negative", "positive"}},
+            {"topic", "News topic", {"world", "sports", "business", "science"}}};
+  }
+
+ private slots:
+  void oneRowPerProbeWithClassPickerOnlyForMultiClass() {
+    GuidancePanel panel;
+    panel.setProbes(probes());
+    QCOMPARE(panel.probeRows().size(), 2);
+    QVERIFY(panel.probeRows()[0]->classPicker() == nullptr);
+    QVERIFY(panel.probeRows()[1]->classPicker() != nullptr);
+    QCOMPARE(panel.probeRows()[1]->classPicker()->count(), 4);
+    QVERIFY(panel.settings().guides.isEmpty());  // all sliders start at zero
+  }
+
+  void sliderSnapsToZeroNearTheMiddleAndDrivesTheSpinBox() {
+    GuidancePanel panel;
+    panel.setProbes(probes());
+    ProbeGuideRow* row = panel.probeRows()[0];
+    row->slider()->setValue(ProbeGuideRow::kDetentSteps);
+    QCOMPARE(row->slider()->value(), 0);
+    QCOMPARE(row->spinBox()->value(), 0.0);
+
+    row->slider()->setValue(2 * ProbeGuideRow::kSliderStepsPerUnit);
+    QCOMPARE(row->spinBox()->value(), 2.0);
+    row->slider()->setValue(-ProbeGuideRow::kSliderStepsPerUnit);
+    QCOMPARE(row->spinBox()->value(), -1.0);
+
+    // Typed values are exact, even inside the detent.
+    row->spinBox()->setValue(0.1);
+    QCOMPARE(panel.settings().guides.size(), 1);
+    QCOMPARE(panel.settings().guides[0].weight, 0.1);
+  }
+
+  void settingsRoundTripAndReset() {
+    GuidancePanel panel;
+    panel.setProbes(probes());
+    QSignalSpy changed(&panel, &GuidancePanel::settingsChanged);
+
+    GenerationSettings wanted;
+    wanted.samples = 3;
+    wanted.maxNewTokens = 20;
+    wanted.sigma2 = 0.4;
+    wanted.cfg = 2.0;
+    wanted.steps = 25;
+    wanted.seed = 7;
+    wanted.guides = {{"sentiment", 1.5, ""}, {"topic", -2.0, "sports"}};
+    panel.setSettings(wanted);
+    QCOMPARE(panel.settings(), wanted);
+    QVERIFY(changed.count() > 0);
+
+    panel.resetToDefaults();
+    QCOMPARE(panel.settings(), GenerationSettings{});
+    QCOMPARE(panel.probeRows()[1]->classPicker()->currentText(), QString("science"));
+  }
+
+  void newModelKeepsGuidesOfProbesItStillHas() {
+    GuidancePanel panel;
+    panel.setProbes(probes());
+    GenerationSettings settings;
+    settings.guides = {{"sentiment", 1.0, ""}, {"topic", 2.0, "world"}};
+    panel.setSettings(settings);
+    panel.setProbes({probes()[0]});
+    QCOMPARE(panel.settings().guides.size(), 1);
+    QCOMPARE(panel.settings().guides[0].probe, QString("sentiment"));
+  }
+
+  void runningPerplexityIsExpOfMeanNegativeLogprob() {
+    RunningPerplexity perplexity;
+    QCOMPARE(perplexity.value(), 0.0);
+    QVERIFY(qFuzzyCompare(perplexity.add(std::log(0.5)), 2.0));
+    QVERIFY(qFuzzyCompare(perplexity.add(std::log(0.125)), 4.0));  // exp((ln 2 + ln 8) / 2) = 4
+    QCOMPARE(perplexity.tokens(), 2);
+  }
+};
+
+QTEST_MAIN(TestGuidancePanel)
+#include "test_guidance_panel.moc"

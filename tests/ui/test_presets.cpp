@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "persistence/PresetStore.h"
+
+class TestPresets : public QObject {
+  Q_OBJECT
+
+ private:
+  static GenerationSettings steered() {
+    GenerationSettings settings;
+    settings.samples = 6;
+    settings.maxNewTokens = 48;
+    settings.sigma2 = 0.3;
+    settings.cfg = 2.5;
+    settings.steps = 20;
+    settings.seed = 18446744073709551557ull;  // above 2^53: must survive JSON
+    settings.guides = {{"sentiment", 2.5, ""}, {"topic", -1.25, "sports"}};
+    return settings;
+  }
+
+ private slots:
+  void roundTripThroughFile() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("presets.json");
+    {
+      PresetStore store(path);
+      QVERIFY(store.names().isEmpty());
+      QVERIFY2(store.save("Cheerful", steered()), qPrintable(store.errorString()));
+      QVERIFY(store.save("Plain", GenerationSettings{}));
+    }
+    PresetStore reopened(path);
+    QCOMPARE(reopened.names(), QStringList({"Cheerful", "Plain"}));
+    QVERIFY(reopened.preset("Cheerful").has_value());
+    QCOMPARE(*reopened.preset("Cheerful"), steered());
+    QCOMPARE(*reopened.preset("Plain"), GenerationSettings{});
+    QVERIFY(!reopened.preset("Missing").has_value());
+  }
+
+  void saveReplacesAndRemoveDeletes() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("presets.json");
+    PresetStore store(path);
+    QVERIFY(store.save("A", GenerationSettings{}));
+    QVERIFY(store.save("A", steered()));
+    QVERIFY(store.remove("A"));
+    QVERIFY(PresetStore(path).names().isEmpty());
+    QVERIFY(!store.save("   ", steered()));
+  }
+
+  void exportThenImportMerges() {
+    QTemporaryDir dir;
+    PresetStore source(dir.filePath("mine.json"));
+    QVERIFY(source.save("Cheerful", steered()));
+    QVERIFY(source.save("Other", GenerationSettings{}));
+    QVERIFY(source.exportTo(dir.filePath("shared.json"), {"Cheerful"}));
+    QVERIFY(!source.exportTo(dir.filePath("bad.json"), {"Nope"}));
+
+    PresetStore target(dir.filePath("theirs.json"));
+    QVERIFY(target.save("Existing", GenerationSettings{}));
+    QCOMPARE(target.importFrom(dir.filePath("shared.json")), 1);
+    QCOMPARE(target.names(), QStringList({"Cheerful", "Existing"}));
+    QCOMPARE(*PresetStore(dir.filePath("theirs.json")).preset("Cheerful"), steered());
+  }
+
+  void brokenFileIsReportedNotFatal() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("broken.json");
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("{\"format\": 1, \"presets\": [");
+    file.close();
+
+    PresetStore store(path);
+    QVERIFY(store.names().isEmpty());
+    QVERIFY(store.errorString().contains("broken.json"));
+    PresetStore other(dir.filePath("other.json"));
+    QCOMPARE(other.importFrom(path), -1);
+    QVERIFY(!other.errorString().isEmpty());
+  }
+
+  void unknownFieldsKeepDefaults() {
+    const GenerationSettings settings = GenerationSettings::fromJson(QJsonObject{{"samples", "many"}, {"cfg", 3}});
+    QCOMPARE(settings.samples, GenerationSettings{}.samples);
+    QCOMPARE(settings.cfg, 3.0);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestPresets)
+#include "test_presets.moc"

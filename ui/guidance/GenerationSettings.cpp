@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "guidance/GenerationSettings.h"
+
+#include <QJsonArray>
+
+namespace {
+
+int intOr(const QJsonObject& json, const char* key, int fallback) {
+  const QJsonValue value = json.value(QLatin1String(key));
+  return value.isDouble() ? value.toInt(fallback) : fallback;
+}
+
+double doubleOr(const QJsonObject& json, const char* key, double fallback) {
+  const QJsonValue value = json.value(QLatin1String(key));
+  return value.isDouble() ? value.toDouble() : fallback;
+}
+
+}  // namespace
+
+QJsonObject GenerationSettings::toJson() const {
+  QJsonArray guideArray;
+  for (const ProbeGuide& guide : guides) {
+    guideArray.append(QJsonObject{{"probe", guide.probe}, {"weight", guide.weight}, {"class", guide.targetClass}});
+  }
+  // The seed is stored as a string: JSON numbers are doubles and lose 64-bit integers above 2^53.
+  return QJsonObject{{"samples", samples}, {"max_new_tokens", maxNewTokens}, {"sigma2", sigma2},
+                     {"cfg", cfg},         {"steps", steps},                {"seed", QString::number(seed)},
+                     {"guides", guideArray}};
+}
+
+GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
+  GenerationSettings settings;
+  settings.samples = intOr(json, "samples", settings.samples);
+  settings.maxNewTokens = intOr(json, "max_new_tokens", settings.maxNewTokens);
+  settings.sigma2 = doubleOr(json, "sigma2", settings.sigma2);
+  settings.cfg = doubleOr(json, "cfg", settings.cfg);
+  settings.steps = intOr(json, "steps", settings.steps);
+  bool seedOk = false;
+  const quint64 seed = json.value("seed").toString().toULongLong(&seedOk);
+  if (seedOk) settings.seed = seed;
+  for (const QJsonValue& value : json.value("guides").toArray()) {
+    const QJsonObject object = value.toObject();
+    ProbeGuide guide{object.value("probe").toString(), object.value("weight").toDouble(),
+                     object.value("class").toString()};
+    if (!guide.probe.isEmpty()) settings.guides.append(guide);
+  }
+  return settings;
+}
+
+QString GenerationSettings::summary() const {
+  QStringList parts{QStringLiteral("K %1").arg(samples), QStringLiteral("%1 tokens").arg(maxNewTokens),
+                    QStringLiteral("σ² %1").arg(sigma2, 0, 'g', 3)};
+  if (cfg != 1.0) parts << QStringLiteral("CFG %1").arg(cfg, 0, 'g', 3);
+  parts << QStringLiteral("seed %1").arg(seed);
+  for (const ProbeGuide& guide : guides) {
+    const QString target = guide.targetClass.isEmpty() ? QString() : QStringLiteral(" → %1").arg(guide.targetClass);
+    parts << QStringLiteral("%1 %2%3").arg(guide.probe).arg(guide.weight, 0, 'f', 2).arg(target);
+  }
+  return parts.join(QStringLiteral(" · "));
+}

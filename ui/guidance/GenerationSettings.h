@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The knobs of one generation as the UI sees them: a Qt value type that presets, history and the guidance
+// panel share. Defaults come from dglm::GenerateParams so that the UI and the core never disagree.
+#pragma once
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include "dglm/generator.h"
+
+struct ProbeGuide {
+  QString probe;
+  double weight = 0;
+  QString targetClass;  // empty: the probe's last class
+
+  bool operator==(const ProbeGuide& other) const {
+    return probe == other.probe && weight == other.weight && targetClass == other.targetClass;
+  }
+};
+
+// The core's float defaults as the decimals a user would type (0.05f is 0.0500000007 as a double).
+inline double asTypedDecimal(float value) { return QString::number(double(value), 'g', 7).toDouble(); }
+
+struct GenerationSettings {
+  int samples = dglm::GenerateParams{}.samples;
+  int maxNewTokens = dglm::GenerateParams{}.max_new_tokens;
+  double sigma2 = asTypedDecimal(dglm::GenerateParams{}.sigma2);
+  double cfg = asTypedDecimal(dglm::GenerateParams{}.cfg);
+  int steps = dglm::GenerateParams{}.steps;
+  quint64 seed = dglm::GenerateParams{}.seed;
+  QVector<ProbeGuide> guides;  // only probes with a non-zero weight
+
+  QJsonObject toJson() const;
+  // Missing or mistyped fields keep their defaults: presets written by older versions stay usable.
+  static GenerationSettings fromJson(const QJsonObject& json);
+  // One line for a history row or tooltip, e.g. "K 4 · 32 tokens · σ² 0.05 · sentiment +2.0".
+  QString summary() const;
+
+  bool operator==(const GenerationSettings& other) const {
+    return samples == other.samples && maxNewTokens == other.maxNewTokens && sigma2 == other.sigma2 &&
+           cfg == other.cfg && steps == other.steps && seed == other.seed && guides == other.guides;
+  }
+  bool operator!=(const GenerationSettings& other) const { return !(*this == other); }
+};
+Q_DECLARE_METATYPE(GenerationSettings)
+
+// What the guidance panel needs to know about a probe of the loaded model.
+struct ProbeDescription {
+  QString name;
+  QString description;
+  QStringList classes;
+};

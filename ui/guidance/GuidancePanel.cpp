@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "guidance/GuidancePanel.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <climits>
+#include <cmath>
+
+namespace {
+constexpr int kSigma2SliderSteps = 100;  // sigma² in [0, 1] at 0.01 resolution
+}
+
+ProbeGuideRow::ProbeGuideRow(const ProbeDescription& probe, QWidget* parent) : QWidget(parent), probe_(probe) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 4, 0, 4);
+
+  const QString away = probe.classes.size() == 2 ? probe.classes.front() : tr("away");
+  const QString towards = probe.classes.size() == 2 ? probe.classes.back() : tr("towards");
+  auto* title = new QLabel(QStringLiteral("<b>%1</b>  <small>%2 ◀ ▶ %3</small>")
+                               .arg(probe.name.toHtmlEscaped(), away.toHtmlEscaped(), towards.toHtmlEscaped()));
+  title->setToolTip(probe.description);
+  layout->addWidget(title);
+
+  auto* controls = new QHBoxLayout;
+  slider_ = new QSlider(Qt::Horizontal);
+  const int maxSteps = int(kMaxWeight * kSliderStepsPerUnit);
+  slider_->setRange(-maxSteps, maxSteps);
+  slider_->setTickPosition(QSlider::TicksBelow);
+  slider_->setTickInterval(maxSteps);  // ticks at -max, 0, +max: the zero detent is visible
+  slider_->setToolTip(tr("Negative: away from the class, positive: towards it. Snaps to 0 near the middle."));
+  slider_->setAccessibleName(tr("%1 guidance weight").arg(probe.name));
+  controls->addWidget(slider_, 1);
+
+  spinBox_ = new QDoubleSpinBox;
+  spinBox_->setRange(-kMaxWeight, kMaxWeight);
+  spinBox_->setSingleStep(0.1);
+  spinBox_->setDecimals(2);
+  spinBox_->setAccessibleName(tr("%1 guidance weight value").arg(probe.name));
+  controls->addWidget(spinBox_);
+
+  if (probe.classes.size() > 2) {
+    classPicker_ = new QComboBox;
+    classPicker_->addItems(probe.classes);
+    classPicker_->setCurrentIndex(int(probe.classes.size()) - 1);
+    classPicker_->setToolTip(tr("The class the weight steers towards (or away from, when negative)"));
+    controls->addWidget(classPicker_);
+    connect(classPicker_, &QComboBox::currentIndexChanged, this, &ProbeGuideRow::changed);
+  }
+  layout->addLayout(controls);
+
+  connect(slider_, &QSlider::valueChanged, this, &ProbeGuideRow::onSliderMoved);
+  connect(spinBox_, &QDoubleSpinBox::valueChanged, this, &ProbeGuideRow::onSpinBoxChanged);
+}
+
+ProbeGuide ProbeGuideRow::guide() const {
+  return ProbeGuide{probe_.name, spinBox_->value(), classPicker_ ? classPicker_->currentText() : QString()};
+}
+
+void ProbeGuideRow::setGuide(double weight, const QString& targetClass) {
+  spinBox_->setValue(weight);  // moves the slider through onSpinBoxChanged
+  if (classPicker_) {
+    const int index = targetClass.isEmpty() ? classPicker_->count() - 1 : classPicker_->findText(targetClass);
+    if (index >= 0) classPicker_->setCurrentIndex(index);
+  }
+}
+
+void ProbeGuideRow::onSliderMoved(int position) {
+  if (position != 0 && std::abs(position) <= kDetentSteps) {
+    slider_->setValue(0);  // re-enters this slot with 0
+    return;
+  }
+  const QSignalBlocker blocker(spinBox_);
+  spinBox_->setValue(double(position) / kSliderStepsPerUnit);
+  emit changed();
+}
+
+void ProbeGuideRow::onSpinBoxChanged(double weight) {
+  // Numeric entry is exact: the slider follows without its detent pulling small weights to zero.
+  const QSignalBlocker blocker(slider_);
+  slider_->setValue(int(std::lround(weight * kSliderStepsPerUnit)));
+  emit changed();
+}
+
+GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+
+  auto* probeBox = new QGroupBox(tr("Steer with probes"));
+  probeLayout_ = new QVBoxLayout(probeBox);
+  noProbesLabel_ = new QLabel(tr("The loaded model has no probes. Train one with <tt>dglm probe train</tt>."));
+  noProbesLabel_->setWordWrap(true);
+  probeLayout_->addWidget(noProbesLabel_);
+  layout->addWidget(probeBox);
+
+  auto* samplingBox = new QGroupBox(tr("Sampling"));
+  auto* form = new QFormLayout(samplingBox);
+
+  auto* sigma2Row = new QHBoxLayout;
+  sigma2Slider_ = new QSlider(Qt::Horizontal);
+  sigma2Slider_->setRange(0, kSigma2SliderSteps);
+  sigma2Slider_->setAccessibleName(tr("sigma squared"));
+  sigma2Value_ = new QLabel;
+  sigma2Value_->setMinimumWidth(sigma2Value_->fontMetrics().horizontalAdvance(QStringLiteral("0.00 ")));
+  sigma2Row->addWidget(sigma2Slider_, 1);
+  sigma2Row->addWidget(sigma2Value_);
+  form->addRow(tr("σ²"), sigma2Row);
+  auto* sigma2Help = new QLabel(tr("How freely the text may drift from the steered plan: 0 follows it, 1 ignores it."));
+  sigma2Help->setWordWrap(true);
+  form->addRow(sigma2Help);
+  connect(sigma2Slider_, &QSlider::valueChanged, this, [this](int position) {
+    sigma2Value_->setText(QString::number(double(position) / kSigma2SliderSteps, 'f', 2));
+    emit settingsChanged();
+  });
+
+  samples_ = new QSpinBox;
+  samples_->setRange(1, 16);
+  samples_->setToolTip(tr("How many alternative continuations to write at once"));
+  form->addRow(tr("Samples K"), samples_);
+
+  tokens_ = new QSpinBox;
+  tokens_->setRange(1, 512);
+  tokens_->setToolTip(tr("Maximum number of new tokens per continuation"));
+  form->addRow(tr("Tokens"), tokens_);
+
+  cfg_ = new QDoubleSpinBox;
+  cfg_->setRange(0.0, 10.0);
+  cfg_->setSingleStep(0.25);
+  cfg_->setToolTip(tr("Classifier-free guidance on the prefix; 1 is off and twice as fast"));
+  form->addRow(tr("CFG"), cfg_);
+
+  steps_ = new QSpinBox;
+  steps_->setRange(1, 1000);
+  steps_->setToolTip(tr("Diffusion sampling steps: fewer is faster, more is smoother"));
+  form->addRow(tr("Steps"), steps_);
+
+  seed_ = new QSpinBox;
+  seed_->setRange(0, INT_MAX);
+  seed_->setToolTip(tr("Same seed and settings give the same text"));
+  form->addRow(tr("Seed"), seed_);
+  layout->addWidget(samplingBox);
+
+  auto* reset = new QPushButton(tr("Reset to defaults"));
+  connect(reset, &QPushButton::clicked, this, &GuidancePanel::resetToDefaults);
+  layout->addWidget(reset);
+  layout->addStretch(1);
+
+  for (QSpinBox* box : {samples_, tokens_, steps_, seed_}) {
+    connect(box, &QSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
+  }
+  connect(cfg_, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
+  resetToDefaults();
+}
+
+void GuidancePanel::setProbes(const QVector<ProbeDescription>& probes) {
+  const GenerationSettings kept = settings();
+  qDeleteAll(probeRows_);
+  probeRows_.clear();
+  for (const ProbeDescription& probe : probes) {
+    auto* row = new ProbeGuideRow(probe);
+    connect(row, &ProbeGuideRow::changed, this, &GuidancePanel::settingsChanged);
+    probeLayout_->addWidget(row);
+    probeRows_.append(row);
+  }
+  noProbesLabel_->setVisible(probes.isEmpty());
+  setSettings(kept);
+}
+
+GenerationSettings GuidancePanel::settings() const {
+  GenerationSettings settings;
+  settings.samples = samples_->value();
+  settings.maxNewTokens = tokens_->value();
+  settings.sigma2 = double(sigma2Slider_->value()) / kSigma2SliderSteps;
+  settings.cfg = cfg_->value();
+  settings.steps = steps_->value();
+  settings.seed = quint64(seed_->value());
+  for (const ProbeGuideRow* row : probeRows_) {
+    const ProbeGuide guide = row->guide();
+    if (guide.weight != 0) settings.guides.append(guide);
+  }
+  return settings;
+}
+
+void GuidancePanel::setSettings(const GenerationSettings& settings) {
+  samples_->setValue(settings.samples);
+  tokens_->setValue(settings.maxNewTokens);
+  setSigma2(settings.sigma2);
+  cfg_->setValue(settings.cfg);
+  steps_->setValue(settings.steps);
+  seed_->setValue(int(qMin<quint64>(settings.seed, INT_MAX)));
+  for (ProbeGuideRow* row : probeRows_) {
+    ProbeGuide wanted{row->probeName(), 0, {}};
+    for (const ProbeGuide& guide : settings.guides) {
+      if (guide.probe == row->probeName()) wanted = guide;
+    }
+    row->setGuide(wanted.weight, wanted.targetClass);
+  }
+}
+
+void GuidancePanel::resetToDefaults() { setSettings(GenerationSettings{}); }
+
+void GuidancePanel::setSigma2(double sigma2) {
+  sigma2Slider_->setValue(int(std::lround(sigma2 * kSigma2SliderSteps)));
+  sigma2Value_->setText(QString::number(double(sigma2Slider_->value()) / kSigma2SliderSteps, 'f', 2));
+}
