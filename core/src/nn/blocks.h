@@ -9,6 +9,14 @@
 
 namespace dglm::nn {
 
+// Linear layer without a bias (T5 and the attention/feed-forward layers here use none).
+torch::nn::Linear bias_free_linear(int64_t in, int64_t out);
+
+// softmax(query key^T / sqrt(head_dim) + bias) value over heads: query [B,H,T,hd], key/value [B,H,S,hd];
+// bias broadcasts to [B,H,T,S] and `allowed` (bool, true = may attend) too; either may be undefined.
+torch::Tensor attend(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
+                     const torch::Tensor& bias, const torch::Tensor& allowed);
+
 struct RMSNormImpl : torch::nn::Module {
   explicit RMSNormImpl(int64_t dim, double eps = 1e-6);
   torch::Tensor forward(const torch::Tensor& x);

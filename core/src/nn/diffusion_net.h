@@ -16,6 +16,15 @@ struct DiffusionNetImpl : torch::nn::Module {
                         const torch::Tensor& use_null);
   DiffusionConfig config;
   torch::Tensor null_embedding;  // [D]
+  torch::Tensor positions;       // [L, d_model]
+  torch::nn::Linear latent_in{nullptr}, cond_in{nullptr};  // D -> L * splice_dim
+  torch::nn::Linear token_in{nullptr};                      // 2 * splice_dim -> d_model
+  NoiseLevelEmbedding noise_embedding{nullptr};
+  torch::nn::ModuleList blocks{nullptr};                    // ConditionedBlock x n_layers
+  torch::nn::ModuleList skip_projections{nullptr};          // Linear(2 d_model -> d_model) x n_layers / 2
+  RMSNorm final_norm{nullptr};
+  torch::nn::Linear token_out{nullptr};                     // d_model -> splice_dim
+  torch::nn::Linear latent_out{nullptr};                    // L * splice_dim -> D
 };
 TORCH_MODULE(DiffusionNet);
 

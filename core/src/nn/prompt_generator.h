@@ -12,6 +12,12 @@ struct PromptGeneratorImpl : torch::nn::Module {
   // latent [B,D] standardised (noised at alpha_bar); alpha_bar [B] -> [B, P, decoder_dim]
   torch::Tensor forward(const torch::Tensor& latent, const torch::Tensor& alpha_bar);
   PromptConfig config;
+  torch::Tensor positions;  // [P, d_model]
+  torch::nn::Linear latent_in{nullptr};  // D -> P * d_model
+  NoiseLevelEmbedding noise_embedding{nullptr};
+  torch::nn::ModuleList blocks{nullptr};  // ConditionedBlock x n_layers
+  RMSNorm final_norm{nullptr};
+  torch::nn::Linear out{nullptr};  // d_model -> decoder_dim
 };
 TORCH_MODULE(PromptGenerator);
 
