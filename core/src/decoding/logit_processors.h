@@ -6,7 +6,7 @@
 #include <vector>
 
 #include <ATen/core/Generator.h>
-#include <ATen/core/Tensor.h>
+#include <torch/types.h>
 
 namespace dglm {
 
