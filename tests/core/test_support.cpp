@@ -6,6 +6,7 @@
 #include <fstream>
 #include <vector>
 
+#include "dglm/tiny_model.h"
 #include "dglm/tokenizer.h"
 
 namespace dglm::test {
@@ -33,22 +34,7 @@ std::string temp_dir() {
   return dir.string();
 }
 
-std::string sample_text() {
-  const std::vector<std::string> subjects = {"The old sailor", "A quiet student", "My neighbour", "The committee",
-                                             "Every farmer", "The young writer", "Our teacher", "The river"};
-  const std::vector<std::string> verbs = {"walked along", "wrote about", "looked at", "talked with",
-                                          "dreamed of", "argued over", "carried", "remembered"};
-  const std::vector<std::string> objects = {"the green hills", "a long letter", "the morning market",
-                                            "the broken bridge", "her first novel", "the winter harvest",
-                                            "a small wooden boat", "the city council"};
-  const std::vector<std::string> endings = {"before sunrise.", "with great care.", "for many years.",
-                                            "without a word.", "in the rain.", "after dinner."};
-  std::string text;
-  for (std::size_t i = 0; i < 160; ++i)
-    text += subjects[i % subjects.size()] + " " + verbs[(i * 3) % verbs.size()] + " " +
-            objects[(i * 5) % objects.size()] + " " + endings[(i * 7) % endings.size()] + "\n";
-  return text;
-}
+std::string sample_text() { return tiny_corpus(); }
 
 std::string test_tokenizer_model() {
   static const std::string model = [] {

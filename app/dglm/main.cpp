@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// dglm: the command-line face of the core. Exit codes: 0 success, 1 an error in the input or the model (a
+// message on stderr says what and where), 2 a usage error, 3 cancelled.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "dglm/error.h"
+#include "dglm/generator.h"
+#include "dglm/model.h"
+#include "dglm/runtime.h"
+#include "dglm/tiny_model.h"
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitCancelled = 3;
+
+// "sentiment=+4", "topic=2:sports" -> Guide.
+dglm::Guide parse_guide(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw CLI::ValidationError("--guide", "expected PROBE=WEIGHT[:CLASS], got '" + text + "'");
+  dglm::Guide guide;
+  guide.probe = text.substr(0, eq);
+  const auto rest = text.substr(eq + 1);
+  const auto colon = rest.find(':');
+  try {
+    std::size_t used = 0;
+    const auto number = rest.substr(0, colon);
+    guide.weight = std::stof(number, &used);
+    if (used != number.size()) throw std::invalid_argument(number);
+  } catch (const std::exception&) {
+    throw CLI::ValidationError("--guide", "weight in '" + text + "' is not a number");
+  }
+  if (colon != std::string::npos) guide.target_class = rest.substr(colon + 1);
+  return guide;
+}
+
+void print_info(const dglm::ModelInfo& info, bool as_json) {
+  const auto& c = info.config;
+  if (as_json) {
+    json parts = json::object(), probes = json::array();
+    for (const auto& [name, p] : info.parts)
+      parts[name] = {{"file", p.file}, {"parameters", p.parameters}, {"bytes", p.bytes}, {"xxh64", p.xxh64}};
+    for (const auto& p : info.probes)
+      probes.push_back({{"name", p.name}, {"classes", p.classes}, {"heldout_accuracy", p.heldout_accuracy}});
+    std::cout << json{{"directory", info.directory}, {"config", json::parse(dglm::model_config_to_json(c))},
+                      {"parts", parts}, {"probes", probes}}.dump(2)
+              << "\n";
+    return;
+  }
+  std::printf("model      %s\ndirectory  %s\nformat     %d\nvocabulary %d pieces (%s)\nlatent     %d dims\n",
+              c.name.c_str(), info.directory.c_str(), c.format_version, c.vocab_size, c.tokenizer_file.c_str(),
+              c.latent_dim);
+  std::printf("encoder    d=%d layers=%d heads=%d ff=%d max_tokens=%d\n", c.encoder.d_model, c.encoder.n_layers,
+              c.encoder.n_heads, c.encoder.d_ff, c.encoder.max_tokens);
+  std::printf("diffusion  d=%d layers=%d heads=%d splice=%dx%d\n", c.diffusion.d_model, c.diffusion.n_layers,
+              c.diffusion.n_heads, c.diffusion.splice_tokens, c.diffusion.splice_dim);
+  std::printf("prompt     d=%d layers=%d heads=%d prompts=%d\n", c.prompt.d_model, c.prompt.n_layers,
+              c.prompt.n_heads, c.prompt.prompt_tokens);
+  std::printf("decoder    d=%d layers=%d heads=%d context=%d\n\n", c.decoder.d_model, c.decoder.n_layers,
+              c.decoder.n_heads, c.decoder.context);
+  std::printf("%-18s %-30s %12s %12s  %s\n", "part", "file", "parameters", "bytes", "xxh64");
+  std::int64_t total = 0;
+  for (const auto& [name, p] : info.parts) {
+    std::printf("%-18s %-30s %12lld %12lld  %s\n", name.c_str(), p.file.c_str(), static_cast<long long>(p.parameters),
+                static_cast<long long>(p.bytes), p.xxh64.c_str());
+    total += p.parameters;
+  }
+  std::printf("%-18s %-30s %12lld\n\nprobes\n", "total", "", static_cast<long long>(total));
+  for (const auto& p : info.probes) {
+    std::string classes;
+    for (const auto& cls : p.classes) classes += (classes.empty() ? "" : ", ") + cls;
+    std::printf("  %-14s [%s]%s\n", p.name.c_str(), classes.c_str(),
+                p.heldout_accuracy >= 0 ? (" held-out accuracy " + std::to_string(p.heldout_accuracy)).c_str() : "");
+  }
+}
+
+int generate(const std::string& model_dir, dglm::GenerateParams params, const std::vector<std::string>& guides,
+             bool as_json, bool quiet) {
+  for (const auto& g : guides) params.guides.push_back(parse_guide(g));
+  auto model = dglm::Model::open(model_dir);
+  dglm::Generator generator(model);
+  dglm::GenerateCallbacks callbacks;
+  const bool show_progress = !quiet && ::isatty(STDERR_FILENO);
+  if (show_progress)
+    callbacks.progress = [](dglm::Stage stage, float fraction) {
+      std::fprintf(stderr, "\r%-9s %3.0f%%", dglm::to_string(stage), 100.0f * fraction);
+      return true;
+    };
+  const auto result = generator.run(params, callbacks);
+  if (show_progress) std::fprintf(stderr, "\r%-20s\r", "");
+  if (result.status == dglm::Status::Cancelled) return kExitCancelled;
+  for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  for (std::size_t k = 0; k < result.candidates.size(); ++k) {
+    const auto& c = result.candidates[k];
+    if (as_json) {
+      json tokens = json::array(), logprobs = json::array();
+      for (const auto& t : c.tokens) {
+        tokens.push_back(t.text);
+        logprobs.push_back(t.logprob);
+      }
+      std::cout << json{{"sample", k}, {"text", c.text}, {"tokens", tokens}, {"logprobs", logprobs},
+                        {"perplexity", c.perplexity}, {"probe_scores", c.probe_scores}}.dump()
+                << "\n";
+    } else {
+      std::printf("[%zu] (perplexity %.1f) %s%s\n", k, c.perplexity, params.prefix.c_str(), c.text.c_str());
+    }
+  }
+  if (!quiet)
+    std::fprintf(stderr, "encode %.3fs  diffusion %.3fs  prompt %.3fs  decode %.3fs  score %.3fs  first token %.3fs\n",
+                 result.times.encode_s, result.times.diffusion_s, result.times.prompt_s, result.times.decode_s,
+                 result.times.score_s, result.times.first_token_s);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dglm: diffusion-guided language modelling from the command line"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads for LibTorch (0: all cores)")->check(CLI::NonNegativeNumber);
+
+  std::string model_dir;
+  bool as_json = false;
+
+  auto* info = app.add_subcommand("info", "Print a model directory's configuration, parameter counts and checksums");
+  info->add_option("MODEL_DIR", model_dir, "model directory")->required();
+  info->add_flag("--json", as_json, "print JSON");
+
+  dglm::GenerateParams params;
+  std::vector<std::string> guides;
+  bool quiet = false;
+  std::string sampler = "ddpm";
+  auto* gen = app.add_subcommand("generate", "Write K guided continuations of a prefix");
+  gen->add_option("MODEL_DIR", model_dir, "model directory")->required();
+  gen->add_option("--prefix", params.prefix, "text to continue (empty: unconditional)");
+  gen->add_option("--samples,-k", params.samples, "number of continuations K")->capture_default_str();
+  gen->add_option("--tokens,-n", params.max_new_tokens, "new tokens per continuation")->capture_default_str();
+  gen->add_option("--sigma2", params.sigma2, "proposal re-noising: 0 follows it exactly, 1 ignores it")
+      ->capture_default_str();
+  gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off)")->capture_default_str();
+  gen->add_option("--steps", params.steps, "diffusion sampling steps")->capture_default_str();
+  gen->add_option("--sampler", sampler, "ddpm or ddim")->check(CLI::IsMember({"ddpm", "ddim"}))->capture_default_str();
+  gen->add_option("--guide", guides, "steer with a probe: PROBE=WEIGHT[:CLASS], e.g. sentiment=+4 topic=2:sports");
+  gen->add_option("--temperature", params.decoding.temperature, "decoding temperature")->capture_default_str();
+  gen->add_option("--top-p", params.decoding.top_p, "nucleus sampling threshold")->capture_default_str();
+  gen->add_option("--repetition-penalty", params.decoding.repetition_penalty, "CTRL repetition penalty")
+      ->capture_default_str();
+  gen->add_option("--seed", params.seed, "random seed (same seed, same output on CPU)")->capture_default_str();
+  gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, probe_scores");
+  gen->add_flag("--quiet,-q", quiet, "no progress (shown on terminals only) or timings on stderr");
+
+  std::string output_dir;
+  std::uint64_t seed = 0;
+  auto* tiny = app.add_subcommand("make-tiny-model", "Write a tiny random-weights model directory (for tests)");
+  tiny->add_option("OUTPUT_DIR", output_dir, "directory to create")->required();
+  tiny->add_option("--seed", seed, "random seed")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  try {
+    dglm::set_threads(threads);
+    if (const auto warning = dglm::blas_warning(); !warning.empty()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    if (*info) {
+      print_info(dglm::inspect_model(model_dir), as_json);
+    } else if (*gen) {
+      params.sampler = sampler == "ddim" ? dglm::Sampler::Ddim : dglm::Sampler::Ddpm;
+      return generate(model_dir, params, guides, as_json, quiet);
+    } else if (*tiny) {
+      dglm::make_tiny_model(output_dir, seed);
+      std::printf("wrote %s\n", output_dir.c_str());
+    }
+  } catch (const CLI::ValidationError& e) {
+    std::fprintf(stderr, "dglm: %s\n", e.what());
+    return kExitUsage;
+  } catch (const dglm::Error& e) {
+    std::fprintf(stderr, "dglm: %s: %s\n", dglm::to_string(e.kind()), e.what());
+    return e.kind() == dglm::ErrorKind::Cancelled ? kExitCancelled : kExitError;
+  }
+  return 0;
+}
