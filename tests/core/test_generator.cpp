@@ -1,2 +1,269 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+// The pipeline end to end on the tiny random model: streaming, determinism, cancellation, bad input.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "dglm/error.h"
+#include "dglm/fileio.h"
+#include "dglm/generator.h"
+#include "dglm/probe.h"
+#include "dglm/tiny_model.h"
+#include "test_support.h"
+
+namespace dglm {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string& tiny_model_dir() {
+  static const std::string dir = [] {
+    const auto d = test::temp_dir() + "/tiny";
+    make_tiny_model(d, 1);
+    return d;
+  }();
+  return dir;
+}
+
+GenerateParams small_params() {
+  GenerateParams p;
+  p.prefix = "The old sailor wrote about";
+  p.samples = 3;
+  p.max_new_tokens = 6;
+  p.steps = 8;
+  p.seed = 42;
+  return p;
+}
+
+ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no dglm::Error thrown";
+  return ErrorKind::Internal;
+}
+
+class GeneratorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { model_ = new Model(Model::open(tiny_model_dir())); }
+  static void TearDownTestSuite() { delete model_; }
+  static Model* model_;
+};
+Model* GeneratorTest::model_ = nullptr;
+
+TEST_F(GeneratorTest, ProducesKCandidatesWithConsistentTokensPerplexityAndScores) {
+  Generator generator(*model_);
+  std::vector<std::string> streamed(3);
+  GenerateCallbacks callbacks;
+  callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+  const auto result = generator.run(small_params(), callbacks);
+  ASSERT_EQ(result.status, Status::Ok);
+  ASSERT_EQ(result.candidates.size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto& c = result.candidates[k];
+    EXPECT_EQ(streamed[k], c.text) << "streamed pieces concatenate to the final text";
+    EXPECT_LE(c.tokens.size(), 6u);
+    double nll = 0;
+    for (const auto& t : c.tokens) {
+      EXPECT_LE(t.logprob, 0.0f);
+      nll -= t.logprob;
+    }
+    if (!c.tokens.empty()) EXPECT_NEAR(c.perplexity, std::exp(nll / static_cast<double>(c.tokens.size())), 1e-6 * c.perplexity);
+    ASSERT_EQ(c.proposal.size(), 16u);
+    double norm = 0;
+    for (float x : c.proposal) norm += x * x;
+    EXPECT_NEAR(norm, 1.0, 1e-4);
+    ASSERT_EQ(c.probe_scores.size(), 3u);
+    ASSERT_EQ(c.probe_scores.at("topic").size(), 4u);
+    double total = 0;
+    for (float p : c.probe_scores.at("topic")) total += p;
+    EXPECT_NEAR(total, 1.0, 1e-5);
+  }
+  EXPECT_GT(result.times.diffusion_s, 0);
+  EXPECT_GT(result.times.first_token_s, 0);
+}
+
+TEST_F(GeneratorTest, SameSeedSameOutputDifferentSeedDifferentOutput) {
+  Generator generator(*model_);
+  auto p = small_params();
+  const auto a = generator.run(p), b = generator.run(p);
+  p.seed = 43;
+  const auto c = generator.run(p);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(a.candidates[k].text, b.candidates[k].text);
+    EXPECT_EQ(a.candidates[k].proposal, b.candidates[k].proposal);
+  }
+  EXPECT_NE(a.candidates[0].proposal, c.candidates[0].proposal);
+}
+
+TEST_F(GeneratorTest, ZeroGuidanceWeightIsExactlyUnguided) {
+  Generator generator(*model_);
+  auto p = small_params();
+  const auto plain = generator.run(p);
+  p.guides = {{"sentiment", 0.0f, ""}, {"topic", 0.0f, "science"}};
+  const auto zero = generator.run(p);
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(plain.candidates[k].proposal, zero.candidates[k].proposal);
+  p.guides = {{"sentiment", 5.0f, ""}};
+  EXPECT_NE(generator.run(p).candidates[0].proposal, plain.candidates[0].proposal);
+}
+
+TEST_F(GeneratorTest, EmptyPrefixIsUnconditional) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.prefix.clear();
+  const auto result = generator.run(p);
+  EXPECT_EQ(result.status, Status::Ok);
+  EXPECT_EQ(result.candidates.size(), 3u);
+}
+
+TEST_F(GeneratorTest, OverlongPrefixIsTruncatedFromTheLeftAndSaysSo) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.prefix.clear();
+  for (int i = 0; i < 40; ++i) p.prefix += "The young writer dreamed of the winter harvest. ";
+  const auto result = generator.run(p);
+  ASSERT_EQ(result.status, Status::Ok);
+  ASSERT_FALSE(result.warnings.empty());
+  EXPECT_NE(result.warnings.front().find("truncated from the left"), std::string::npos);
+}
+
+TEST_F(GeneratorTest, AbortStopsWithinOneStepAndReturnsNoCandidates) {
+  for (const Stage abort_at : {Stage::Encode, Stage::Diffusion, Stage::Decode}) {
+    Generator generator(*model_);
+    int calls_after_abort = 0;
+    bool aborted = false;
+    int diffusion_calls = 0;
+    int reports_of_chosen_stage = 0;
+    GenerateCallbacks callbacks;
+    callbacks.progress = [&](Stage stage, float) {
+      if (aborted) ++calls_after_abort;
+      if (stage == Stage::Diffusion) ++diffusion_calls;
+      // Abort on the first report of Encode, the third of the other stages (mid-stage).
+      if (stage != abort_at) return true;
+      if (++reports_of_chosen_stage < 3 && abort_at != Stage::Encode) return true;
+      aborted = true;
+      return false;
+    };
+    const auto result = generator.run(small_params(), callbacks);
+    EXPECT_EQ(result.status, Status::Cancelled) << to_string(abort_at);
+    EXPECT_TRUE(result.candidates.empty());
+    EXPECT_EQ(calls_after_abort, 0) << "no work reported after the abort";
+    if (abort_at == Stage::Diffusion) EXPECT_EQ(diffusion_calls, 3);
+  }
+}
+
+TEST_F(GeneratorTest, ExceptionInACallbackBecomesAnErrorNotACrash) {
+  Generator generator(*model_);
+  GenerateCallbacks callbacks;
+  callbacks.token = [](int, const Token&) { throw std::runtime_error("widget went away"); };
+  try {
+    generator.run(small_params(), callbacks);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("widget went away"), std::string::npos);
+  }
+  // The generator is still usable afterwards.
+  EXPECT_EQ(generator.run(small_params()).status, Status::Ok);
+}
+
+TEST_F(GeneratorTest, BadParametersAreClearErrorsBeforeAnyWork) {
+  Generator generator(*model_);
+  auto with = [&](const std::function<void(GenerateParams&)>& edit) {
+    auto p = small_params();
+    edit(p);
+    return kind_of([&] { generator.run(p); });
+  };
+  EXPECT_EQ(with([](auto& p) { p.samples = 0; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.max_new_tokens = 0; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.max_new_tokens = 1000; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.sigma2 = 1.5f; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.sigma2 = std::nanf(""); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.steps = 0; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.decoding.top_p = 0; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.guides = {{"nonexistent", 1.0f, ""}}; }), ErrorKind::NotFound);
+  EXPECT_EQ(with([](auto& p) { p.guides = {{"topic", 1.0f, "cooking"}}; }), ErrorKind::NotFound);
+  EXPECT_EQ(with([](auto& p) { p.guides = {{"sentiment", INFINITY, ""}}; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.guides = {{"sentiment", std::nanf(""), ""}}; }), ErrorKind::InvalidArgument);
+}
+
+// A copy of the tiny model with one file changed by `edit`.
+std::string broken_copy(const std::string& name, const std::function<void(const fs::path&)>& edit) {
+  const fs::path dir = test::temp_dir() + "/" + name;
+  fs::copy(tiny_model_dir(), dir, fs::copy_options::recursive);
+  edit(dir);
+  return dir.string();
+}
+
+TEST(ModelOpen, MissingCorruptAndIncompatibleModelsAreClearErrors) {
+  EXPECT_EQ(kind_of([] { Model::open("/nonexistent/model"); }), ErrorKind::NotFound);
+  const auto no_decoder = broken_copy("no-decoder", [](const fs::path& d) { fs::remove(d / "decoder.safetensors"); });
+  EXPECT_EQ(kind_of([&] { Model::open(no_decoder); }), ErrorKind::NotFound);
+  const auto truncated = broken_copy("truncated", [](const fs::path& d) {
+    fs::resize_file(d / "encoder.safetensors", fs::file_size(d / "encoder.safetensors") / 2);
+  });
+  try {
+    Model::open(truncated);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+    EXPECT_NE(std::string(e.what()).find("encoder.safetensors"), std::string::npos) << e.what();
+  }
+  const auto wrong_shape = broken_copy("wrong-shape", [](const fs::path& d) {
+    auto text = read_file_text((d / "config.json").string());
+    text.replace(text.find("\"context\": 96"), 13, "\"context\": 64");
+    write_file_atomic((d / "config.json").string(), text);
+  });
+  EXPECT_EQ(kind_of([&] { Model::open(wrong_shape); }), ErrorKind::Incompatible);
+  const auto bad_tokenizer = broken_copy("bad-tokenizer", [](const fs::path& d) {
+    write_file_atomic((d / "tokenizer.model").string(), "garbage");
+  });
+  EXPECT_EQ(kind_of([&] { Model::open(bad_tokenizer); }), ErrorKind::Corrupt);
+}
+
+TEST(ModelOpen, LoadingCanBeCancelled) {
+  int calls = 0;
+  EXPECT_EQ(kind_of([&] { Model::open(tiny_model_dir(), Device::Cpu, [&](float) { return ++calls < 3; }); }),
+            ErrorKind::Cancelled);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(TrainProbe, WritesAProbeTheModelCanUseAndCancelKeepsThePreviousOne) {
+  auto model = Model::open(tiny_model_dir());
+  LabelledTexts data;
+  for (int i = 0; i < 40; ++i) {
+    data.texts.push_back("The old sailor walked along the green hills " + std::to_string(i));
+    data.labels.push_back("sea");
+    data.texts.push_back("Our teacher remembered a long letter after dinner " + std::to_string(i));
+    data.labels.push_back("school");
+  }
+  ProbeTrainParams params;
+  params.name = "place";
+  params.batch_size = 16;
+  const auto path = test::temp_dir() + "/place";
+  const auto report = train_probe(model, data, params, path);
+  EXPECT_EQ(report.classes, (std::vector<std::string>{"school", "sea"}));
+  EXPECT_EQ(report.train_rows + report.heldout_rows, 80u);
+  EXPECT_EQ(report.heldout_rows, 16u);  // 20% of each class
+  ASSERT_EQ(report.confusion.size(), 2u);
+  EXPECT_GE(report.heldout_accuracy, 0.9) << "two fixed sentence templates are easy to separate";
+  model.add_probe(path);
+  Generator generator(model);
+  auto p = small_params();
+  p.guides = {{"place", 3.0f, "sea"}};
+  EXPECT_EQ(generator.run(p).candidates.front().probe_scores.count("place"), 1u);
+
+  const auto before = read_file_bytes(path + ".safetensors");
+  params.seed = 9;
+  EXPECT_EQ(kind_of([&] { train_probe(model, data, params, path, [](float f) { return f < 0.5f; }); }),
+            ErrorKind::Cancelled);
+  EXPECT_EQ(read_file_bytes(path + ".safetensors"), before);
+
+  LabelledTexts one_class{{"a", "b"}, {"x", "x"}};
+  EXPECT_EQ(kind_of([&] { train_probe(model, one_class, params, path); }), ErrorKind::InvalidArgument);
+}
+
+}  // namespace
+}  // namespace dglm
