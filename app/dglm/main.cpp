@@ -167,6 +167,13 @@ int main(int argc, char** argv) {
   tiny->add_option("OUTPUT_DIR", output_dir, "directory to create")->required();
   tiny->add_option("--seed", seed, "random seed")->capture_default_str();
 
+  // CLI11 would only say "a subcommand is required" for a mistyped one; name it instead.
+  if (argc > 1 && argv[1][0] != '-' && !app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).size()) {
+    std::string known;
+    for (const auto* sub : app.get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+    std::fprintf(stderr, "dglm: unknown command '%s' (commands: %s; see dglm --help)\n", argv[1], known.c_str());
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
