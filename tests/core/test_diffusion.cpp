@@ -235,6 +235,15 @@ TEST(Sampler, OnlyGuidedSamplingRecordsAGraph) {
   EXPECT_FALSE(guided.requires_grad());
 }
 
+TEST(Sampler, GuidanceThatIgnoresXHatChangesNothing) {
+  const Denoiser denoiser = [](const torch::Tensor& z, double) { return 0.2 * z; };
+  const diff::GuidanceLoss constant = [](const torch::Tensor&, double) { return at::ones({}); };
+  auto g_plain = seeded(8), g_guided = seeded(8);
+  const auto plain = diff::sample(denoiser, 4, 3, params(dglm::Sampler::Ddpm, 5), {}, g_plain);
+  const auto guided = diff::sample(denoiser, 4, 3, params(dglm::Sampler::Ddpm, 5), constant, g_guided);
+  EXPECT_LT(max_abs_diff(plain, guided), 1e-6);
+}
+
 TEST(Sampler, GuidanceDescendsTheLossInBothSamplers) {
   // Data N(0, I) tilted by exp(2 x_0) is N(2 e_0, I), and for Gaussian data the guidance gradient is the exact
   // tilted score: the loss -2 x_0 must shift the first coordinate by 2 and leave the others alone.
@@ -310,15 +319,16 @@ class ProbeGuidedSampling : public ::testing::Test {
     trained = nullptr;
   }
 
-  // Mean probability of `probe`'s class 1 over proposals sampled with the given guidance weights.
+  // Mean probabilities of each probe's class 1 (b, high) over proposals sampled with the given guidance weights.
   static std::vector<double> guided_means(float cluster_weight, float height_weight) {
     const Denoiser denoiser = [net = trained->net.ptr()](const torch::Tensor& z, double a) {
       const auto rows = z.size(0);
       return net->forward(z, torch::zeros_like(z), torch::full({rows}, a), torch::ones({rows}, at::kBool));
     };
     auto generator = seeded(42);
-    const auto guidance = diff::probe_guidance({{&trained->cluster, cluster_weight, 1}, {&trained->height, height_weight, 1}},
-                                               torch::zeros({kDim}), torch::ones({kDim}), 8, generator);
+    const std::vector<diff::ProbeTerm> terms{{&trained->cluster, cluster_weight, 1},
+                                             {&trained->height, height_weight, 1}};
+    const auto guidance = diff::probe_guidance(terms, torch::zeros({kDim}), torch::ones({kDim}), 8, generator);
     const bool guided = cluster_weight != 0 || height_weight != 0;
     const auto x = diff::sample(denoiser, kProposals, kDim, params(dglm::Sampler::Ddpm, 25),
                                 guided ? guidance : diff::GuidanceLoss{}, generator);

@@ -276,8 +276,9 @@ class ProbeGuidanceLoss : public ::testing::Test {
 TEST_F(ProbeGuidanceLoss, AtNoNoiseItIsTheWeightedSumOfProbeLosses) {
   const auto x = torch::randn({4, 3});
   const double a = 1 - 1e-12;  // the Monte-Carlo spread sqrt((1-a)/a) vanishes
-  const auto loss = dglm::diffusion::probe_guidance({{&first, 2.0f, 1}, {&second, -0.5f, 2}, {&second, 0.0f, 0}}, mean,
-                                                    stddev, 4, at::make_generator<at::CPUGeneratorImpl>(1))(x, a);
+  const std::vector<dglm::diffusion::ProbeTerm> terms{{&first, 2.0f, 1}, {&second, -0.5f, 2}, {&second, 0.0f, 0}};
+  const auto loss =
+      dglm::diffusion::probe_guidance(terms, mean, stddev, 4, at::make_generator<at::CPUGeneratorImpl>(1))(x, a);
   const double expected = 2.0 * direct_loss(first, 1, x) - 0.5 * direct_loss(second, 2, x);
   EXPECT_NEAR(loss.item<double>(), expected, 1e-4 * (1 + std::abs(expected)));
 }
