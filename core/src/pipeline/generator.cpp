@@ -143,7 +143,9 @@ class Run {
       return true;
     };
     auto x0 = diffusion::sample(
-        [&](const torch::Tensor& z, double a) { return denoiser(z.to(m_.device), a); }, K(), D, sampler, guidance,
+        // The sampler works on the random generator's device (the CPU); the networks on the model's.
+        [&](const torch::Tensor& z, double a) { return denoiser(z.to(m_.device), a).to(z.device()); }, K(), D,
+        sampler, guidance,
         rng_, on_step);
     report(Stage::Diffusion, 1);
     return x0.to(m_.device);
