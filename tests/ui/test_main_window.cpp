@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The main window end to end on a tiny model: a missing model is reported, probes become sliders, a
+// generation fills the cards and the history, and inserting a candidate is one undo step.
+#include <QComboBox>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "MainWindow.h"
+#include "candidates/CandidateCard.h"
+#include "dglm/tiny_model.h"
+#include "editor/DraftEditor.h"
+#include "guidance/GuidancePanel.h"
+#include "history/HistoryModel.h"
+
+namespace {
+constexpr int kTimeoutMs = 120000;
+}
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir modelDir_;
+  QTemporaryDir dataDir_;
+
+  MainWindow::Options options() const { return {dataDir_.path(), /*interactive=*/false}; }
+
+ private slots:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName("dglm-writer-tests");  // keep QSettings away from the user's
+    dglm::make_tiny_model(modelDir_.path().toStdString(), /*seed=*/2);
+  }
+
+  void missingModelIsReportedWithoutCrashing() {
+    MainWindow window(options());
+    QSignalSpy settled(&window, &MainWindow::modelSettled);
+    window.openModel(modelDir_.filePath("missing"));
+    QVERIFY(settled.wait(kTimeoutMs));
+    QCOMPARE(settled.first().first().toBool(), false);
+    QVERIFY(window.statusBar()->currentMessage().contains("missing"));
+    window.generate();  // without a model: a message, no crash
+  }
+
+  void generatesIntoCardsAndHistory() {
+    MainWindow window(options());
+    QSignalSpy settled(&window, &MainWindow::modelSettled);
+    window.openModel(modelDir_.path());
+    QVERIFY(settled.wait(kTimeoutMs));
+    QCOMPARE(settled.first().first().toBool(), true);
+
+    GuidancePanel* panel = window.guidancePanel();
+    QCOMPARE(panel->probeRows().size(), 3);
+    int pickers = 0;
+    for (ProbeGuideRow* row : panel->probeRows()) pickers += row->classPicker() ? 1 : 0;
+    QCOMPARE(pickers, 1);  // only "topic" has more than two classes
+
+    GenerationSettings settings;
+    settings.samples = 2;
+    settings.maxNewTokens = 5;
+    settings.steps = 3;
+    settings.guides = {{"sentiment", 2.0, ""}};
+    panel->setSettings(settings);
+    window.editor()->setPlainText("It was a quiet morning");
+    window.editor()->moveCursor(QTextCursor::End);
+
+    QSignalSpy generated(&window, &MainWindow::generationSettled);
+    window.generate();
+    QVERIFY(generated.wait(kTimeoutMs));
+    QCOMPARE(window.candidateCards().size(), 2);
+    QCOMPARE(window.historyModel()->rowCount(), 1);
+    const QModelIndex run = window.historyModel()->index(0, 0, window.historyModel()->index(0, 0));
+    QCOMPARE(window.historyModel()->rowCount(run), 2);
+
+    CandidateCard* card = window.candidateCards().first();
+    QVERIFY(!card->text().isEmpty());
+    emit card->insertRequested(card->text());
+    QCOMPARE(window.editor()->toPlainText(), "It was a quiet morning" + card->text());
+    window.editor()->undo();
+    QCOMPARE(window.editor()->toPlainText(), QString("It was a quiet morning"));
+  }
+
+  void prefixIsTheSelectionOrTheTextBeforeTheCursor() {
+    DraftEditor editor;
+    editor.setPlainText("one two three");
+    QTextCursor cursor = editor.textCursor();
+    cursor.setPosition(7);
+    editor.setTextCursor(cursor);
+    QCOMPARE(editor.prefix(), QString("one two"));
+    cursor.setPosition(4);
+    cursor.setPosition(13, QTextCursor::KeepAnchor);
+    editor.setTextCursor(cursor);
+    QCOMPARE(editor.prefix(), QString("two three"));
+    editor.insertContinuation(" four");
+    QCOMPARE(editor.toPlainText(), QString("one two three four"));
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The worker on its thread with a real (tiny, random) model: signal order, stop, latest request wins.
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "dglm/tiny_model.h"
+#include "worker/GenerationWorker.h"
+#include "worker/WorkerHost.h"
+
+namespace {
+constexpr int kTimeoutMs = 120000;
+
+dglm::GenerateParams smallRequest(int tokens = 6) {
+  dglm::GenerateParams params;
+  params.prefix = "The weather today";
+  params.samples = 2;
+  params.max_new_tokens = tokens;
+  params.steps = 4;
+  return params;
+}
+}  // namespace
+
+class TestWorker : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir modelDir_;
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(modelDir_.isValid());
+    dglm::make_tiny_model(modelDir_.path().toStdString(), /*seed=*/1);
+  }
+
+  void missingModelFailsWithTheCoreMessage() {
+    WorkerHost host;
+    QSignalSpy failed(&host, &WorkerHost::modelFailed);
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    host.loadModel(modelDir_.filePath("does-not-exist"));
+    QVERIFY(failed.wait(kTimeoutMs));
+    QVERIFY(failed.first().first().toString().contains("does-not-exist"));
+    QCOMPARE(loaded.count(), 0);
+  }
+
+  void generateBeforeLoadFails() {
+    WorkerHost host;
+    QSignalSpy failed(&host, &WorkerHost::failed);
+    const quint64 id = host.generate(smallRequest());
+    QVERIFY(failed.wait(kTimeoutMs));
+    QCOMPARE(failed.first().first().toULongLong(), id);
+  }
+
+  void signalsArriveInOrder() {
+    WorkerHost host;
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    host.loadModel(modelDir_.path());
+    QVERIFY(loaded.wait(kTimeoutMs));
+    const auto info = loaded.first().first().value<dglm::ModelInfo>();
+    QCOMPARE(int(info.probes.size()), 3);
+
+    QStringList order;  // "p" progress, "t" token, "f" finished
+    QVector<int> tokensPerSample(2);
+    connect(&host, &WorkerHost::progress, this, [&](quint64, int, double) { order << "p"; });
+    connect(&host, &WorkerHost::token, this, [&](quint64, int sample, const QString&, double logprob) {
+      order << "t";
+      QVERIFY(sample >= 0 && sample < 2);
+      QVERIFY(logprob <= 0);
+      ++tokensPerSample[sample];
+    });
+    QSignalSpy finished(&host, &WorkerHost::finished);
+    connect(&host, &WorkerHost::finished, this, [&] { order << "f"; });
+    const quint64 id = host.generate(smallRequest());
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(finished.first().first().toULongLong(), id);
+    const auto result = finished.first().at(1).value<dglm::GenerateResult>();
+    QCOMPARE(int(result.candidates.size()), 2);
+    QCOMPARE(result.status, dglm::Status::Ok);
+
+    QVERIFY(!order.isEmpty());
+    QCOMPARE(order.first(), QString("p"));  // work is reported before any token
+    for (int sample = 0; sample < 2; ++sample) {
+      QVERIFY(tokensPerSample[sample] >= 1);
+      QCOMPARE(tokensPerSample[sample], int(result.candidates[size_t(sample)].tokens.size()));
+    }
+    QTest::qWait(50);  // nothing may follow `finished`
+    QCOMPARE(order.last(), QString("f"));
+    QCOMPARE(order.count("f"), 1);
+  }
+
+  void stopCancelsTheRunningRequest() {
+    WorkerHost host;
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    host.loadModel(modelDir_.path());
+    QVERIFY(loaded.wait(kTimeoutMs));
+
+    QSignalSpy cancelled(&host, &WorkerHost::cancelled);
+    QSignalSpy finished(&host, &WorkerHost::finished);
+    dglm::GenerateParams slow = smallRequest(/*tokens=*/64);
+    slow.steps = 1000;
+    // Stop from the GUI thread as soon as the worker reports progress: it must not wait for the run to end.
+    connect(&host, &WorkerHost::progress, &host, &WorkerHost::stop, Qt::SingleShotConnection);
+    const quint64 id = host.generate(slow);
+    QVERIFY(cancelled.wait(kTimeoutMs));
+    QCOMPARE(cancelled.first().first().toULongLong(), id);
+    QCOMPARE(finished.count(), 0);
+
+    // The worker is usable again after a stop.
+    const quint64 next = host.generate(smallRequest());
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(finished.first().first().toULongLong(), next);
+  }
+
+  void latestRequestWins() {
+    WorkerHost host;
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    host.loadModel(modelDir_.path());
+    QVERIFY(loaded.wait(kTimeoutMs));
+
+    QSignalSpy cancelled(&host, &WorkerHost::cancelled);
+    QSignalSpy finished(&host, &WorkerHost::finished);
+    QSignalSpy tokens(&host, &WorkerHost::token);
+    dglm::GenerateParams slow = smallRequest(/*tokens=*/64);
+    slow.steps = 1000;
+    const quint64 first = host.generate(slow);
+    const quint64 second = host.generate(smallRequest());
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.first().first().toULongLong(), second);
+    QCOMPARE(cancelled.count(), 1);
+    QCOMPARE(cancelled.first().first().toULongLong(), first);
+    for (const QList<QVariant>& token : tokens) QCOMPARE(token.first().toULongLong(), second);
+  }
+
+  void destroyingTheHostDuringARunReturnsPromptly() {
+    auto host = std::make_unique<WorkerHost>();
+    QSignalSpy loaded(host.get(), &WorkerHost::modelLoaded);
+    QSignalSpy progress(host.get(), &WorkerHost::progress);
+    host->loadModel(modelDir_.path());
+    QVERIFY(loaded.wait(kTimeoutMs));
+    dglm::GenerateParams slow = smallRequest(/*tokens=*/64);
+    slow.steps = 1000;
+    host->generate(slow);
+    QVERIFY(progress.wait(kTimeoutMs));
+    QElapsedTimer clock;
+    clock.start();
+    host.reset();
+    QVERIFY2(clock.elapsed() < 5000, "the destructor waited for the whole generation");
+  }
+};
+
+QTEST_GUILESS_MAIN(TestWorker)
+#include "test_worker.moc"

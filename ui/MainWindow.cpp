@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "MainWindow.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QTreeView>
+#include <QVBoxLayout>
+#include <algorithm>
+
+#include "candidates/CandidateCard.h"
+#include "editor/DraftEditor.h"
+#include "guidance/GuidancePanel.h"
+#include "history/HistoryModel.h"
+#include "persistence/Autosave.h"
+#include "persistence/PresetStore.h"
+#include "plot/PerplexityPlot.h"
+#include "worker/WorkerHost.h"
+
+namespace {
+
+QString stageName(int stage) {
+  switch (dglm::Stage(stage)) {
+    case dglm::Stage::Encode: return MainWindow::tr("Reading the prefix");
+    case dglm::Stage::Diffusion: return MainWindow::tr("Planning (diffusion)");
+    case dglm::Stage::Prompt: return MainWindow::tr("Building prompts");
+    case dglm::Stage::Decode: return MainWindow::tr("Writing");
+    case dglm::Stage::Score: return MainWindow::tr("Scoring");
+  }
+  return {};
+}
+
+// "sentiment: positive 0.82 · topic: sports 0.61": each probe's most likely class for the finished text.
+QString describeScores(const dglm::Candidate& candidate, const QVector<ProbeDescription>& probes) {
+  QStringList parts;
+  for (const auto& [probe, probabilities] : candidate.probe_scores) {
+    if (probabilities.empty()) continue;
+    const auto best = std::max_element(probabilities.begin(), probabilities.end());
+    const int bestClass = int(best - probabilities.begin());
+    QString className = QString::number(bestClass);
+    for (const ProbeDescription& description : probes) {
+      if (description.name == QString::fromStdString(probe) && bestClass < description.classes.size()) {
+        className = description.classes[bestClass];
+      }
+    }
+    parts << QStringLiteral("%1: %2 %3").arg(QString::fromStdString(probe), className).arg(*best, 0, 'f', 2);
+  }
+  return parts.join(QStringLiteral(" · "));
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const Options& options, QWidget* parent)
+    : QMainWindow(parent),
+      options_(options),
+      host_(new WorkerHost(this)),
+      editor_(new DraftEditor),
+      guidance_(new GuidancePanel),
+      plot_(new PerplexityPlot),
+      history_(new HistoryModel(this)),
+      autosave_(new Autosave(options.dataDirectory + "/draft.txt", options.dataDirectory + "/recovery.txt",
+                             Autosave::kDefaultIntervalMs, this)),
+      presets_(std::make_unique<PresetStore>(options.dataDirectory + "/presets.json")) {
+  setWindowTitle(tr("DGLM Writer"));
+  setObjectName("MainWindow");
+
+  auto* cardsHost = new QWidget;
+  cardLayout_ = new QVBoxLayout(cardsHost);
+  cardLayout_->addStretch(1);
+  auto* cardsScroll = new QScrollArea;
+  cardsScroll->setWidgetResizable(true);
+  cardsScroll->setWidget(cardsHost);
+
+  auto* splitter = new QSplitter(Qt::Vertical);
+  splitter->addWidget(editor_);
+  splitter->addWidget(cardsScroll);
+  splitter->setStretchFactor(0, 3);
+  splitter->setStretchFactor(1, 2);
+  setCentralWidget(splitter);
+
+  buildActions();
+  buildDocks();
+  buildStatusBar();
+  connectWorker();
+  restoreState();
+
+  editor_->setPlainText(autosave_->savedDraft());
+  connect(editor_, &QPlainTextEdit::textChanged, this, [this] { autosave_->noteEdited(editor_->toPlainText()); });
+  connect(autosave_, &Autosave::writeFailed, this, [this](const QString& message) {
+    statusBar()->showMessage(tr("Autosave failed: %1").arg(message), 10000);
+  });
+  if (autosave_->hasRecovery()) QMetaObject::invokeMethod(this, &MainWindow::offerRecovery, Qt::QueuedConnection);
+  setBusy(false);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions() {
+  QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
+  QAction* openAction = fileMenu->addAction(tr("&Open model directory…"), this, [this] {
+    const QString directory = QFileDialog::getExistingDirectory(this, tr("Open model directory"));
+    if (!directory.isEmpty()) openModel(directory);
+  });
+  openAction->setShortcut(QKeySequence::Open);
+  QAction* saveAction = fileMenu->addAction(tr("&Save draft"), this, [this] {
+    if (autosave_->saveDraft(editor_->toPlainText())) {
+      statusBar()->showMessage(tr("Draft saved"), 3000);
+    } else {
+      showError(tr("Could not save the draft"), autosave_->errorString());
+    }
+  });
+  saveAction->setShortcut(QKeySequence::Save);
+  fileMenu->addSeparator();
+  fileMenu->addAction(tr("&Import presets…"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import presets"), {}, tr("Presets (*.json)"));
+    if (path.isEmpty()) return;
+    const int imported = presets_->importFrom(path);
+    if (imported < 0) return showError(tr("Could not import presets"), presets_->errorString());
+    reloadPresetNames();
+    statusBar()->showMessage(tr("Imported %n preset(s)", nullptr, imported), 5000);
+  });
+  fileMenu->addAction(tr("&Export presets…"), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export presets"), "presets.json", tr("Presets (*.json)"));
+    if (!path.isEmpty() && !presets_->exportTo(path)) showError(tr("Could not export presets"), presets_->errorString());
+  });
+  fileMenu->addSeparator();
+  QAction* quitAction = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
+  quitAction->setShortcut(QKeySequence::Quit);
+
+  generateAction_ = new QAction(tr("Generate"), this);
+  generateAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+  generateAction_->setToolTip(tr("Write K continuations of the text before the cursor (Ctrl+Return)"));
+  connect(generateAction_, &QAction::triggered, this, &MainWindow::generate);
+  stopAction_ = new QAction(tr("Stop"), this);
+  stopAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+  stopAction_->setToolTip(tr("Stop the running generation (Esc)"));
+  connect(stopAction_, &QAction::triggered, this, &MainWindow::stop);
+
+  QToolBar* toolBar = addToolBar(tr("Generation"));
+  toolBar->setObjectName("GenerationToolBar");
+  toolBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  toolBar->addAction(generateAction_);
+  toolBar->addAction(stopAction_);
+
+  QMenu* generationMenu = menuBar()->addMenu(tr("&Generation"));
+  generationMenu->addAction(generateAction_);
+  generationMenu->addAction(stopAction_);
+}
+
+void MainWindow::buildDocks() {
+  auto* guidanceHost = new QWidget;
+  auto* guidanceLayout = new QVBoxLayout(guidanceHost);
+  auto* presetRow = new QHBoxLayout;
+  presetPicker_ = new QComboBox;
+  presetPicker_->setPlaceholderText(tr("Presets"));
+  presetPicker_->setToolTip(tr("Apply saved settings"));
+  auto* savePreset = new QPushButton(tr("Save…"));
+  auto* deletePreset = new QPushButton(tr("Delete"));
+  presetRow->addWidget(presetPicker_, 1);
+  presetRow->addWidget(savePreset);
+  presetRow->addWidget(deletePreset);
+  guidanceLayout->addLayout(presetRow);
+  guidanceLayout->addWidget(guidance_);
+  reloadPresetNames();
+
+  connect(presetPicker_, &QComboBox::textActivated, this, [this](const QString& name) {
+    if (const auto settings = presets_->preset(name)) guidance_->setSettings(*settings);
+  });
+  connect(savePreset, &QPushButton::clicked, this, [this] {
+    const QString name = QInputDialog::getText(this, tr("Save preset"), tr("Name:"), QLineEdit::Normal,
+                                               presetPicker_->currentText());
+    if (name.trimmed().isEmpty()) return;
+    if (!presets_->save(name, guidance_->settings())) return showError(tr("Could not save the preset"), presets_->errorString());
+    reloadPresetNames();
+    presetPicker_->setCurrentText(name.trimmed());
+  });
+  connect(deletePreset, &QPushButton::clicked, this, [this] {
+    if (presetPicker_->currentIndex() < 0) return;
+    if (!presets_->remove(presetPicker_->currentText())) return showError(tr("Could not delete the preset"), presets_->errorString());
+    reloadPresetNames();
+  });
+
+  auto* guidanceScroll = new QScrollArea;
+  guidanceScroll->setWidgetResizable(true);
+  guidanceScroll->setWidget(guidanceHost);
+  auto* guidanceDock = new QDockWidget(tr("Guidance"));
+  guidanceDock->setObjectName("GuidanceDock");
+  guidanceDock->setWidget(guidanceScroll);
+  addDockWidget(Qt::RightDockWidgetArea, guidanceDock);
+
+  auto* plotDock = new QDockWidget(tr("Perplexity"));
+  plotDock->setObjectName("PerplexityDock");
+  plotDock->setWidget(plot_);
+  addDockWidget(Qt::BottomDockWidgetArea, plotDock);
+
+  auto* historyView = new QTreeView;
+  historyView->setModel(history_);
+  historyView->setUniformRowHeights(true);
+  historyView->header()->setSectionResizeMode(HistoryModel::TextColumn, QHeaderView::Stretch);
+  historyView->header()->setStretchLastSection(false);
+  historyView->setToolTip(tr("Double-click a run to restore its settings, a candidate to insert it"));
+  connect(historyView, &QTreeView::doubleClicked, this, [this](const QModelIndex& index) {
+    const auto kind = HistoryModel::NodeKind(index.data(HistoryModel::KindRole).toInt());
+    if (kind == HistoryModel::NodeKind::Run) {
+      guidance_->setSettings(index.data(HistoryModel::SettingsRole).value<GenerationSettings>());
+    } else if (kind == HistoryModel::NodeKind::Candidate) {
+      editor_->insertContinuation(index.data(HistoryModel::FullTextRole).toString());
+    }
+  });
+  auto* historyDock = new QDockWidget(tr("History"));
+  historyDock->setObjectName("HistoryDock");
+  historyDock->setWidget(historyView);
+  addDockWidget(Qt::BottomDockWidgetArea, historyDock);
+  tabifyDockWidget(plotDock, historyDock);
+  plotDock->raise();
+}
+
+void MainWindow::buildStatusBar() {
+  stageLabel_ = new QLabel;
+  progressBar_ = new QProgressBar;
+  progressBar_->setRange(0, 100);
+  progressBar_->setMaximumWidth(160);
+  progressBar_->setTextVisible(false);
+  speedLabel_ = new QLabel;
+  modelLabel_ = new QLabel(tr("No model"));
+  deviceLabel_ = new QLabel;
+  statusBar()->addWidget(stageLabel_);
+  statusBar()->addWidget(progressBar_);
+  statusBar()->addPermanentWidget(speedLabel_);
+  statusBar()->addPermanentWidget(modelLabel_);
+  statusBar()->addPermanentWidget(deviceLabel_);
+}
+
+void MainWindow::connectWorker() {
+  connect(host_, &WorkerHost::modelLoadProgress, this, [this](double fraction) {
+    progressBar_->setValue(int(fraction * 100));
+  });
+  connect(host_, &WorkerHost::modelLoaded, this, &MainWindow::onModelLoaded);
+  connect(host_, &WorkerHost::modelFailed, this, &MainWindow::onModelFailed);
+  connect(host_, &WorkerHost::progress, this, &MainWindow::onProgress);
+  connect(host_, &WorkerHost::token, this, &MainWindow::onToken);
+  connect(host_, &WorkerHost::finished, this, &MainWindow::onFinished);
+  connect(host_, &WorkerHost::failed, this, &MainWindow::onFailed);
+  connect(host_, &WorkerHost::cancelled, this, &MainWindow::onCancelled);
+}
+
+void MainWindow::restoreState() {
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  QMainWindow::restoreState(settings.value("window/state").toByteArray());
+  const QJsonObject last = QJsonDocument::fromJson(settings.value("generation/last").toByteArray()).object();
+  if (!last.isEmpty()) guidance_->setSettings(GenerationSettings::fromJson(last));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  settings.setValue("generation/last", QJsonDocument(guidance_->settings().toJson()).toJson(QJsonDocument::Compact));
+  // A clean exit keeps the text: the draft is saved and the recovery file goes away.
+  if (!autosave_->hasRecovery()) autosave_->saveDraft(editor_->toPlainText());
+  event->accept();
+}
+
+void MainWindow::offerRecovery() {
+  if (!options_.interactive) return;  // keep the recovery file for a session with a person in front of it
+  const auto answer = QMessageBox::question(
+      this, tr("Recover unsaved text?"),
+      tr("DGLM Writer did not close cleanly last time. Restore the text autosaved then?"),
+      QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+  if (answer == QMessageBox::Yes) editor_->setPlainText(autosave_->recoveredText());
+  autosave_->discardRecovery();
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  statusBar()->showMessage(message, 15000);
+  if (!options_.interactive) return;
+  // Window-modal and non-blocking: the event loop (and the worker's signals) keep flowing.
+  auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();
+}
+
+void MainWindow::openModel(const QString& directory) {
+  modelReady_ = false;
+  stageLabel_->setText(tr("Loading model…"));
+  modelLabel_->setText(directory);
+  setBusy(false);
+  host_->loadModel(directory);
+}
+
+void MainWindow::generate() {
+  if (!modelReady_) return showError(tr("No model"), tr("Open a model directory first (File ▸ Open model directory)."));
+  runningSettings_ = guidance_->settings();
+  runningPrefix_ = editor_->prefix();
+  resetCards(runningSettings_.samples);
+  plot_->startRun(runningSettings_.samples);
+  tokensThisRun_ = 0;
+  speedLabel_->clear();
+  runningRequest_ = host_->generate(toGenerateParams(runningPrefix_, runningSettings_));
+  setBusy(true);
+}
+
+void MainWindow::stop() { host_->stop(); }
+
+void MainWindow::setBusy(bool busy) {
+  generateAction_->setEnabled(modelReady_);  // generating again while busy supersedes the running request
+  stopAction_->setEnabled(busy);
+  progressBar_->setVisible(busy || !modelReady_);
+  if (!busy) progressBar_->setValue(0);
+}
+
+void MainWindow::resetCards(int samples) {
+  qDeleteAll(cards_);
+  cards_.clear();
+  for (int sample = 0; sample < samples; ++sample) {
+    auto* card = new CandidateCard(sample);
+    connect(card, &CandidateCard::insertRequested, editor_, &DraftEditor::insertContinuation);
+    cardLayout_->insertWidget(cardLayout_->count() - 1, card);  // before the stretch
+    cards_.append(card);
+  }
+}
+
+void MainWindow::reloadPresetNames() {
+  presetPicker_->clear();
+  presetPicker_->addItems(presets_->names());
+  presetPicker_->setCurrentIndex(-1);
+}
+
+void MainWindow::onModelLoaded(const dglm::ModelInfo& info, const QString& device) {
+  modelReady_ = true;
+  probes_ = probeDescriptions(info);
+  guidance_->setProbes(probes_);
+  const QString name = QString::fromStdString(info.config.name);
+  modelLabel_->setText(name.isEmpty() ? QString::fromStdString(info.directory) : name);
+  modelLabel_->setToolTip(QString::fromStdString(info.directory));
+  deviceLabel_->setText(device);
+  stageLabel_->setText(tr("Ready"));
+  setBusy(false);
+  emit modelSettled(true);
+}
+
+void MainWindow::onModelFailed(const QString& message) {
+  stageLabel_->setText(modelReady_ ? tr("Ready (kept the previous model)") : tr("No model"));
+  if (!modelReady_) modelLabel_->setText(tr("No model"));
+  setBusy(false);
+  showError(tr("Could not open the model"), message);
+  emit modelSettled(false);
+}
+
+void MainWindow::onProgress(quint64 requestId, int stage, double fraction) {
+  if (requestId != runningRequest_) return;
+  stageLabel_->setText(stageName(stage));
+  progressBar_->setValue(int(fraction * 100));
+}
+
+void MainWindow::onToken(quint64 requestId, int sample, const QString& text, double logprob) {
+  if (requestId != runningRequest_ || sample < 0 || sample >= cards_.size()) return;
+  if (tokensThisRun_++ == 0) tokenClock_.start();
+  cards_[sample]->appendToken(text, logprob);
+  plot_->addToken(sample, logprob);
+  const qint64 elapsedMs = tokenClock_.elapsed();
+  if (elapsedMs > 200) speedLabel_->setText(tr("%1 tokens/s").arg(1000.0 * (tokensThisRun_ - 1) / elapsedMs, 0, 'f', 1));
+}
+
+void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& result) {
+  if (requestId != runningRequest_) return;
+  runningRequest_ = 0;
+  QVector<HistoryCandidate> kept;
+  for (size_t i = 0; i < result.candidates.size() && int(i) < cards_.size(); ++i) {
+    const dglm::Candidate& candidate = result.candidates[i];
+    const QString text = QString::fromStdString(candidate.text);
+    cards_[int(i)]->finish(text, candidate.perplexity, describeScores(candidate, probes_));
+    kept.append({text, candidate.perplexity});
+  }
+  history_->addRun(runningPrefix_, runningSettings_, kept);
+  if (result.times.decode_s > 0 && tokensThisRun_ > 0) {
+    speedLabel_->setText(tr("%1 tokens/s").arg(tokensThisRun_ / result.times.decode_s, 0, 'f', 1));
+  }
+  QStringList warnings;
+  for (const std::string& warning : result.warnings) warnings << QString::fromStdString(warning);
+  stageLabel_->setText(warnings.isEmpty() ? tr("Done") : warnings.join("; "));
+  setBusy(false);
+  emit generationSettled();
+}
+
+void MainWindow::onFailed(quint64 requestId, const QString& message) {
+  if (requestId != runningRequest_) return;
+  runningRequest_ = 0;
+  stageLabel_->setText(tr("Generation failed"));
+  setBusy(false);
+  showError(tr("Generation failed"), message);
+  emit generationSettled();
+}
+
+void MainWindow::onCancelled(quint64 requestId) {
+  if (requestId != runningRequest_) return;  // a superseded request: its successor is already running
+  runningRequest_ = 0;
+  for (CandidateCard* card : cards_) card->markStopped();
+  stageLabel_->setText(tr("Stopped"));
+  setBusy(false);
+  emit generationSettled();
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The writer's window: draft editor, guidance panel, K streaming candidate cards, live perplexity plot and
+// the history of every run. All engine work goes through WorkerHost; nothing here waits for the core.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QVector>
+#include <memory>
+
+#include "guidance/GenerationSettings.h"
+#include "worker/CoreTypes.h"
+
+class Autosave;
+class CandidateCard;
+class DraftEditor;
+class GuidancePanel;
+class HistoryModel;
+class PerplexityPlot;
+class PresetStore;
+class QAction;
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QVBoxLayout;
+class WorkerHost;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  struct Options {
+    QString dataDirectory;     // presets, draft and recovery files live here
+    bool interactive = true;   // false (screenshots, tests): no dialogs that wait for a person
+  };
+
+  explicit MainWindow(const Options& options, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  void openModel(const QString& directory);
+
+  DraftEditor* editor() const { return editor_; }
+  GuidancePanel* guidancePanel() const { return guidance_; }
+  QVector<CandidateCard*> candidateCards() const { return cards_; }
+  HistoryModel* historyModel() const { return history_; }
+
+ public slots:
+  void generate();
+  void stop();
+
+ signals:
+  // The model finished loading (true) or could not be opened (false).
+  void modelSettled(bool loaded);
+  // A generation ended: finished, failed or cancelled.
+  void generationSettled();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildActions();
+  void buildDocks();
+  void buildStatusBar();
+  void connectWorker();
+  void restoreState();
+  void offerRecovery();
+  void showError(const QString& title, const QString& message);
+  void setBusy(bool busy);
+  void resetCards(int samples);
+  void reloadPresetNames();
+
+  void onModelLoaded(const dglm::ModelInfo& info, const QString& device);
+  void onModelFailed(const QString& message);
+  void onProgress(quint64 requestId, int stage, double fraction);
+  void onToken(quint64 requestId, int sample, const QString& text, double logprob);
+  void onFinished(quint64 requestId, const dglm::GenerateResult& result);
+  void onFailed(quint64 requestId, const QString& message);
+  void onCancelled(quint64 requestId);
+
+  Options options_;
+  WorkerHost* host_ = nullptr;
+  DraftEditor* editor_ = nullptr;
+  GuidancePanel* guidance_ = nullptr;
+  PerplexityPlot* plot_ = nullptr;
+  HistoryModel* history_ = nullptr;
+  Autosave* autosave_ = nullptr;
+  std::unique_ptr<PresetStore> presets_;
+  QComboBox* presetPicker_ = nullptr;
+  QVBoxLayout* cardLayout_ = nullptr;
+  QVector<CandidateCard*> cards_;
+
+  QAction* generateAction_ = nullptr;
+  QAction* stopAction_ = nullptr;
+  QLabel* deviceLabel_ = nullptr;
+  QLabel* modelLabel_ = nullptr;
+  QLabel* speedLabel_ = nullptr;
+  QLabel* stageLabel_ = nullptr;
+  QProgressBar* progressBar_ = nullptr;
+
+  bool modelReady_ = false;
+  quint64 runningRequest_ = 0;  // 0: none
+  QString runningPrefix_;
+  GenerationSettings runningSettings_;
+  QElapsedTimer tokenClock_;
+  int tokensThisRun_ = 0;
+  QVector<ProbeDescription> probes_;
+};

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "worker/CoreTypes.h"
+
+void registerCoreMetaTypes() {
+  qRegisterMetaType<dglm::GenerateParams>();
+  qRegisterMetaType<dglm::GenerateResult>();
+  qRegisterMetaType<dglm::ModelInfo>();
+  qRegisterMetaType<GenerationSettings>();
+}
+
+dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSettings& settings) {
+  dglm::GenerateParams params;
+  params.prefix = prefix.toStdString();
+  params.samples = settings.samples;
+  params.max_new_tokens = settings.maxNewTokens;
+  params.sigma2 = float(settings.sigma2);
+  params.cfg = float(settings.cfg);
+  params.steps = settings.steps;
+  params.seed = settings.seed;
+  for (const ProbeGuide& guide : settings.guides) {
+    params.guides.push_back({guide.probe.toStdString(), float(guide.weight), guide.targetClass.toStdString()});
+  }
+  return params;
+}
+
+QVector<ProbeDescription> probeDescriptions(const dglm::ModelInfo& info) {
+  QVector<ProbeDescription> probes;
+  for (const dglm::ProbeInfo& probe : info.probes) {
+    QStringList classes;
+    for (const std::string& name : probe.classes) classes << QString::fromStdString(name);
+    probes.append({QString::fromStdString(probe.name), QString::fromStdString(probe.description), classes});
+  }
+  return probes;
+}
