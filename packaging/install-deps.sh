@@ -18,7 +18,7 @@ packages=(
   # The OpenMP variant shares LibTorch's threads instead of fighting them.
   libopenblas0-openmp
   # well-kept libraries used instead of hand-written code
-  nlohmann-json3-dev libcli11-dev libxxhash-dev
+  nlohmann-json3-dev libcli11-dev libxxhash-dev libcsv-dev
   # the desktop app
   qt6-base-dev libqcustomplot-dev libgl-dev
   # tests: GoogleTest, a display for widget tests and screenshots, .desktop/metainfo validation
