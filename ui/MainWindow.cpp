@@ -82,6 +82,10 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
 
   auto* cardsHost = new QWidget;
   cardLayout_ = new QVBoxLayout(cardsHost);
+  cardsPlaceholder_ = new QLabel(tr("The continuations appear here as they are written."));
+  cardsPlaceholder_->setAlignment(Qt::AlignCenter);
+  cardsPlaceholder_->setEnabled(false);  // drawn in the disabled (grey) colour, like a placeholder text
+  cardLayout_->addWidget(cardsPlaceholder_);
   cardLayout_->addStretch(1);
   auto* cardsScroll = new QScrollArea;
   cardsScroll->setWidgetResizable(true);
@@ -329,6 +333,7 @@ void MainWindow::setBusy(bool busy) {
 void MainWindow::resetCards(int samples) {
   qDeleteAll(cards_);
   cards_.clear();
+  cardsPlaceholder_->setVisible(samples == 0);
   for (int sample = 0; sample < samples; ++sample) {
     auto* card = new CandidateCard(sample);
     connect(card, &CandidateCard::insertRequested, editor_, &DraftEditor::insertContinuation);

@@ -87,6 +87,7 @@ class MainWindow : public QMainWindow {
   std::unique_ptr<PresetStore> presets_;
   QComboBox* presetPicker_ = nullptr;
   QVBoxLayout* cardLayout_ = nullptr;
+  QLabel* cardsPlaceholder_ = nullptr;
   QVector<CandidateCard*> cards_;
 
   QAction* generateAction_ = nullptr;

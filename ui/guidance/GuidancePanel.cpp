@@ -28,7 +28,9 @@ ProbeGuideRow::ProbeGuideRow(const ProbeDescription& probe, QWidget* parent) : Q
   auto* title = new QLabel(QStringLiteral("<b>%1</b>  <small>%2 ◀ ▶ %3</small>")
                                .arg(probe.name.toHtmlEscaped(), away.toHtmlEscaped(), towards.toHtmlEscaped()));
   title->setToolTip(probe.description);
-  layout->addWidget(title);
+  auto* titleRow = new QHBoxLayout;
+  titleRow->addWidget(title, 1);
+  layout->addLayout(titleRow);
 
   auto* controls = new QHBoxLayout;
   slider_ = new QSlider(Qt::Horizontal);
@@ -52,7 +54,7 @@ ProbeGuideRow::ProbeGuideRow(const ProbeDescription& probe, QWidget* parent) : Q
     classPicker_->addItems(probe.classes);
     classPicker_->setCurrentIndex(int(probe.classes.size()) - 1);
     classPicker_->setToolTip(tr("The class the weight steers towards (or away from, when negative)"));
-    controls->addWidget(classPicker_);
+    titleRow->addWidget(classPicker_);  // on the title line, so that all sliders have the same width
     connect(classPicker_, &QComboBox::currentIndexChanged, this, &ProbeGuideRow::changed);
   }
   layout->addLayout(controls);

@@ -6,7 +6,7 @@ PerplexityPlot::PerplexityPlot(QWidget* parent) : QCustomPlot(parent) {
   yAxis->setLabel(tr("running perplexity"));
   xAxis->setRange(0, 32);
   yAxis->setRange(1, 100);
-  legend->setVisible(true);
+  legend->setVisible(false);  // shown once there are samples to name
   legend->setFont(font());
   axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   setMinimumHeight(160);
@@ -21,6 +21,7 @@ void PerplexityPlot::startRun(int samples) {
     // Hues spread evenly so that K lines stay apart.
     graph->setPen(QPen(QColor::fromHsv((sample * 360 / qMax(samples, 1) + 210) % 360, 200, 200), 2));
   }
+  legend->setVisible(samples > 0);
   replot(QCustomPlot::rpQueuedReplot);
 }
 
