@@ -302,10 +302,9 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::openModel(const QString& directory) {
-  modelReady_ = false;
+  // The current model (if any) stays usable until the new one has loaded: the worker swaps them only then.
   stageLabel_->setText(tr("Loading model…"));
-  modelLabel_->setText(directory);
-  setBusy(false);
+  setBusy(true);  // Stop also cancels a load
   host_->loadModel(directory);
 }
 

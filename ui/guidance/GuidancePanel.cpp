@@ -97,7 +97,7 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
 
   auto* probeBox = new QGroupBox(tr("Steer with probes"));
   probeLayout_ = new QVBoxLayout(probeBox);
-  noProbesLabel_ = new QLabel(tr("The loaded model has no probes. Train one with <tt>dglm probe train</tt>."));
+  noProbesLabel_ = new QLabel(tr("Open a model to steer with its probes."));
   noProbesLabel_->setWordWrap(true);
   probeLayout_->addWidget(noProbesLabel_);
   layout->addWidget(probeBox);
@@ -171,6 +171,7 @@ void GuidancePanel::setProbes(const QVector<ProbeDescription>& probes) {
     probeLayout_->addWidget(row);
     probeRows_.append(row);
   }
+  noProbesLabel_->setText(tr("This model has no probes. Train one with <tt>dglm probe train</tt>."));
   noProbesLabel_->setVisible(probes.isEmpty());
   setSettings(kept);
 }
