@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "pipeline/generation_run.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "decoding/logit_processors.h"
+#include "dglm/error.h"
+
+namespace dglm::pipeline {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void require(bool ok, const std::string& field, const std::string& message) {
+  if (!ok) throw Error(ErrorKind::InvalidArgument, message, Location{{}, 0, 0, field});
+}
+
+std::vector<diffusion::ProbeTerm> probe_terms(const Model::Impl& model, const std::vector<Guide>& guides) {
+  std::vector<diffusion::ProbeTerm> terms;
+  for (const auto& guide : guides) {
+    const auto found = model.probes.find(guide.probe);
+    if (found == model.probes.end()) {
+      std::string known;
+      for (const auto& [name, probe] : model.probes) known += (known.empty() ? "" : ", ") + name;
+      throw Error(ErrorKind::NotFound, "no probe named '" + guide.probe + "' (loaded: " +
+                                           (known.empty() ? "none" : known) + ")", Location{{}, 0, 0, "guides"});
+    }
+    require(std::isfinite(guide.weight), "guides." + guide.probe, "weight must be a finite number");
+    const auto& probe = found->second;
+    const int target = guide.target_class.empty() ? static_cast<int>(probe.classes.size()) - 1
+                                                  : probe.class_index(guide.target_class);
+    if (guide.weight != 0) terms.push_back({&probe, guide.weight, target});
+  }
+  return terms;
+}
+
+void validate(const GenerateParams& p) {
+  require(p.samples >= 1, "samples", "must be at least 1");
+  require(p.max_new_tokens >= 1, "max_new_tokens", "must be at least 1");
+  require(std::isfinite(p.sigma2) && p.sigma2 >= 0 && p.sigma2 <= 1, "sigma2", "must be in [0, 1]");
+  require(std::isfinite(p.cfg) && p.cfg >= 0, "cfg", "must be a finite number >= 0");
+  require(p.steps >= 1, "steps", "must be at least 1");
+  require(p.guidance_samples >= 1, "guidance_samples", "must be at least 1");
+  require(std::isfinite(p.decoding.temperature) && p.decoding.temperature > 0, "decoding.temperature", "must be > 0");
+  require(std::isfinite(p.decoding.top_p) && p.decoding.top_p > 0 && p.decoding.top_p <= 1, "decoding.top_p",
+          "must be in (0, 1]");
+  require(std::isfinite(p.decoding.repetition_penalty) && p.decoding.repetition_penalty > 0,
+          "decoding.repetition_penalty", "must be > 0");
+}
+
+GenerateResult run_guarded(const GenerateParams& params, const std::function<GenerateResult()>& generate) {
+  validate(params);
+  try {
+    torch::NoGradGuard no_grad;  // the diffusion sampler re-enables autograd for probe guidance only
+    return generate();
+  } catch (const Cancelled&) {
+    GenerateResult cancelled;
+    cancelled.status = Status::Cancelled;
+    return cancelled;
+  } catch (const Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Error(ErrorKind::Internal, std::string("LibTorch: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // Most likely thrown by a callback: report it instead of letting it escape as something unexpected.
+    throw Error(ErrorKind::Internal, std::string("generation failed: ") + e.what());
+  }
+}
+
+GenerationRun::GenerationRun(Model::Impl& model, const GenerateParams& params, const GenerateCallbacks& callbacks)
+    : model(model), params(params), callbacks_(callbacks), rng_(at::detail::createCPUGenerator(params.seed)),
+      start_(Clock::now()) {}
+
+void GenerationRun::report(Stage stage, float fraction) {
+  if (callbacks_.progress && !callbacks_.progress(stage, fraction)) throw Cancelled{};
+}
+
+std::vector<int64_t> GenerationRun::decoder_context(int reserved) {
+  const int context = model.info.config.decoder.context;
+  const int room = context - 1 - reserved - params.max_new_tokens;
+  require(room >= 0, "max_new_tokens",
+          "at most " + std::to_string(context - 1 - reserved) + " new tokens fit this model's context");
+  bool cut = false;
+  const auto prefix_ids = model.tokens(params.prefix, static_cast<std::size_t>(room), true, &cut);
+  if (cut)
+    result_.warnings.push_back("the prefix was truncated from the left to its last " + std::to_string(room) +
+                               " tokens to fit the decoder's context");
+  std::vector<int64_t> ids{model.tokenizer->bos_id()};
+  ids.insert(ids.end(), prefix_ids.begin(), prefix_ids.end());
+  return ids;
+}
+
+void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Tensor& soft_prompts,
+                           const StepLogitsHook& hook) {
+  const auto started = Clock::now();
+  const auto K = samples();
+  const auto eos = model.tokenizer->eos_id();
+  report(Stage::Decode, 0);
+  auto history = torch::tensor(context).unsqueeze(0).expand({K, -1}).contiguous();
+  nn::KVCache cache;
+  auto inputs = model.decoder->embed_tokens(history.to(model.device));
+  if (soft_prompts.defined()) inputs = torch::cat({inputs, soft_prompts}, 1);
+  auto logits = model.decoder->forward(inputs, &cache).select(1, -1);
+
+  const auto& d = params.decoding;
+  LogitChain chain;
+  if (d.repetition_penalty != 1) chain.add(std::make_unique<RepetitionPenalty>(d.repetition_penalty));
+  if (d.temperature != 1) chain.add(std::make_unique<Temperature>(d.temperature));
+  if (d.top_p < 1) chain.add(std::make_unique<TopP>(d.top_p));
+
+  result_.candidates.assign(static_cast<std::size_t>(K), {});
+  std::vector<std::vector<int>> generated(static_cast<std::size_t>(K));
+  std::vector<bool> done(static_cast<std::size_t>(K), false);
+  for (int step = 0; step < params.max_new_tokens; ++step) {
+    auto processed = logits.to(torch::kCPU, torch::kFloat).clone();
+    const auto logprobs = torch::log_softmax(processed, -1);
+    chain.apply(processed, history);
+    if (hook) hook(processed, generated);
+    const auto next = sample_tokens(processed, rng_);
+    for (int64_t k = 0; k < K; ++k) {
+      if (done[static_cast<std::size_t>(k)]) continue;
+      const int id = static_cast<int>(next[k].item<int64_t>());
+      if (id == eos) {
+        done[static_cast<std::size_t>(k)] = true;
+        continue;
+      }
+      emit(k, id, logprobs[k][id].item<float>(), generated[static_cast<std::size_t>(k)]);
+    }
+    report(Stage::Decode, static_cast<float>(step + 1) / static_cast<float>(params.max_new_tokens));
+    if (std::all_of(done.begin(), done.end(), [](bool finished) { return finished; }) ||
+        step + 1 == params.max_new_tokens)
+      break;
+    history = torch::cat({history, next.unsqueeze(1)}, 1);
+    logits = model.decoder->forward(model.decoder->embed_tokens(next.unsqueeze(1).to(model.device)), &cache).select(1, -1);
+  }
+  for (auto& c : result_.candidates) {
+    double nll = 0;
+    for (const auto& token : c.tokens) nll -= token.logprob;
+    c.perplexity = c.tokens.empty() ? 0 : std::exp(nll / static_cast<double>(c.tokens.size()));
+  }
+  result_.times.decode_s = seconds_since(started);
+}
+
+// Appends a token and streams the text it added (decoding the whole continuation keeps spacing right).
+void GenerationRun::emit(int64_t k, int id, float logprob, std::vector<int>& ids) {
+  auto& c = result_.candidates[static_cast<std::size_t>(k)];
+  ids.push_back(id);
+  auto text = model.tokenizer->decode(ids);
+  Token token{id, text.substr(std::min(text.size(), c.text.size())), logprob};
+  c.text = std::move(text);
+  c.tokens.push_back(token);
+  if (result_.times.first_token_s == 0) result_.times.first_token_s = seconds_since(start_);
+  if (callbacks_.token) callbacks_.token(static_cast<int>(k), token);
+}
+
+void GenerationRun::score() {
+  const auto started = Clock::now();
+  report(Stage::Score, 0);
+  std::vector<std::string> texts;
+  for (const auto& c : result_.candidates) texts.push_back(c.text);
+  const auto embeddings = model.embed(texts, /*keep_end=*/false);
+  for (const auto& [name, probe] : model.probes) {
+    const auto probs = probe.log_probs(embeddings).exp().to(torch::kCPU).contiguous();
+    for (int64_t k = 0; k < samples(); ++k) {
+      const auto row = probs[k];
+      result_.candidates[static_cast<std::size_t>(k)].probe_scores[name].assign(
+          row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+    }
+  }
+  report(Stage::Score, 1);
+  result_.times.score_s = seconds_since(started);
+}
+
+}  // namespace dglm::pipeline

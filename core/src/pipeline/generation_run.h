@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What every generation method shares: parameter checks, the seeded random generator, progress and
+// cancellation, batched streamed decoding of K continuations, probe scores of the results, and the mapping of
+// failures to dglm::Error. DGLM (generator.cpp) and the baselines (eval/baselines.cpp) differ only in what
+// they feed the decoder and how they change its logits.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "diffusion/guidance.h"
+#include "dglm/generator.h"
+#include "pipeline/model_impl.h"
+
+namespace dglm::pipeline {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start);
+
+// Thrown when a progress callback asks to stop; run_guarded() turns it into Status::Cancelled.
+struct Cancelled {};
+
+// Throws Error(InvalidArgument) naming `field` unless ok.
+void require(bool ok, const std::string& field, const std::string& message);
+void validate(const GenerateParams& params);
+// Resolves guides to probe terms; rejects unknown probes and classes, non-finite weights; drops zero weights.
+std::vector<diffusion::ProbeTerm> probe_terms(const Model::Impl& model, const std::vector<Guide>& guides);
+
+// Validates params, then runs `generate`, turning Cancelled into Status::Cancelled and anything but a
+// dglm::Error (LibTorch errors, exceptions thrown by callbacks) into Error(Internal).
+GenerateResult run_guarded(const GenerateParams& params, const std::function<GenerateResult()>& generate);
+
+// Changes the processed logits [K, V] of one decoding step before sampling. generated[k] holds sample k's
+// tokens so far.
+using StepLogitsHook = std::function<void(torch::Tensor& logits, const std::vector<std::vector<int>>& generated)>;
+
+class GenerationRun {
+ public:
+  GenerationRun(Model::Impl& model, const GenerateParams& params, const GenerateCallbacks& callbacks);
+
+  // Forwards progress to the callback; throws Cancelled when it returns false.
+  void report(Stage stage, float fraction);
+
+  // [bos][prefix tokens], the prefix cut from the left (with a warning) so that `reserved` further positions
+  // and max_new_tokens fit the decoder's context; throws Error(InvalidArgument) when the new tokens alone don't.
+  std::vector<int64_t> decoder_context(int reserved);
+
+  // Decodes K continuations of [context][soft_prompts] in one batch with the KV cache, the logit processors of
+  // params.decoding and `hook` (after the processors), streaming each token. soft_prompts [K, P, d] on the
+  // model's device, or undefined for plain autoregressive decoding. Fills the candidates' text, tokens and
+  // perplexity, and times.decode_s / first_token_s.
+  void decode(const std::vector<int64_t>& context, const torch::Tensor& soft_prompts, const StepLogitsHook& hook = {});
+
+  // Class probabilities of every loaded probe for the re-encoded continuations; times.score_s.
+  void score();
+
+  int64_t samples() const { return params.samples; }
+  at::Generator& rng() { return rng_; }
+  GenerateResult& result() { return result_; }
+  GenerateResult take_result() { return std::move(result_); }
+
+  Model::Impl& model;
+  const GenerateParams& params;
+
+ private:
+  void emit(int64_t k, int id, float logprob, std::vector<int>& ids);
+
+  const GenerateCallbacks& callbacks_;
+  at::Generator rng_;
+  GenerateResult result_;
+  Clock::time_point start_;
+};
+
+}  // namespace dglm::pipeline
