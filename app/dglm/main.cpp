@@ -6,13 +6,17 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
+#include "dglm/csv.h"
 #include "dglm/error.h"
 #include "dglm/generator.h"
 #include "dglm/model.h"
+#include "dglm/probe.h"
 #include "dglm/runtime.h"
 #include "dglm/tiny_model.h"
 
@@ -123,6 +127,64 @@ int generate(const std::string& model_dir, dglm::GenerateParams params, const st
   return 0;
 }
 
+struct ProbeCommand {
+  std::string model_dir, csv, text_column = "text", label_column = "label", output_dir;
+  std::vector<std::string> labels;
+  std::size_t max_rows = 0;
+  dglm::ProbeTrainParams params;
+  bool no_balance = false;
+};
+
+// A progress line on terminals only, so that logs and tests see just the results.
+dglm::ProgressFn terminal_progress(const char* what) {
+  if (!::isatty(STDERR_FILENO)) return {};
+  return [what](float fraction) {
+    std::fprintf(stderr, "\r%s %3.0f%%", what, 100.0f * fraction);
+    if (fraction >= 1) std::fprintf(stderr, "\r%-30s\r", "");
+    return true;
+  };
+}
+
+int train_probe(ProbeCommand c) {
+  dglm::LabelledCsvOptions options;
+  options.allowed_labels = c.labels;
+  options.max_rows = c.max_rows;
+  options.seed = c.params.seed;
+  const auto csv = dglm::read_labelled_csv(c.csv, c.text_column, c.label_column, options, terminal_progress("reading"));
+  std::printf("%zu rows", csv.rows);
+  if (csv.data.texts.size() < csv.rows) std::printf(" (a random sample of %zu used)", csv.data.texts.size());
+  std::printf(":");
+  for (const auto& [label, count] : csv.class_counts) std::printf(" %s %zu", label.c_str(), count);
+  std::printf("\n");
+
+  auto model = dglm::Model::open(c.model_dir);
+  if (c.output_dir.empty()) c.output_dir = (std::filesystem::path(c.model_dir) / "probes").string();
+  std::filesystem::create_directories(c.output_dir);
+  const auto output = (std::filesystem::path(c.output_dir) / c.params.name).string();
+  c.params.balance_classes = !c.no_balance;
+  const auto report = dglm::train_probe(model, csv.data, c.params, output, terminal_progress("embedding"));
+
+  std::printf("train accuracy    %.4f (%zu rows)\n", report.train_accuracy, report.train_rows);
+  if (report.heldout_rows == 0) {
+    std::printf("held-out accuracy n/a (no held-out rows)\n");
+  } else {
+    std::printf("held-out accuracy %.4f (%zu rows)\nconfusion (rows: true class, columns: predicted)\n",
+                report.heldout_accuracy, report.heldout_rows);
+    std::size_t width = 9;
+    for (const auto& name : report.classes) width = std::max(width, name.size() + 2);
+    std::printf("%*s", static_cast<int>(width), "");
+    for (const auto& name : report.classes) std::printf("%*s", static_cast<int>(width), name.c_str());
+    std::printf("\n");
+    for (std::size_t t = 0; t < report.classes.size(); ++t) {
+      std::printf("%*s", static_cast<int>(width), report.classes[t].c_str());
+      for (const auto count : report.confusion[t]) std::printf("%*lld", static_cast<int>(width), static_cast<long long>(count));
+      std::printf("\n");
+    }
+  }
+  std::printf("wrote %s.safetensors and %s.json\n", output.c_str(), output.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,6 +229,27 @@ int main(int argc, char** argv) {
   tiny->add_option("OUTPUT_DIR", output_dir, "directory to create")->required();
   tiny->add_option("--seed", seed, "random seed")->capture_default_str();
 
+  auto* train = app.add_subcommand("train", "Train a model part or a probe")->require_subcommand(1);
+  ProbeCommand probe;
+  auto* train_probe_cmd = train->add_subcommand("probe", "Fit a logistic-regression probe on labelled texts from a CSV");
+  train_probe_cmd->add_option("MODEL_DIR", probe.model_dir, "model directory whose encoder embeds the texts")->required();
+  train_probe_cmd->add_option("--csv", probe.csv, "CSV file with a text and a label column")->required();
+  train_probe_cmd->add_option("--text-column", probe.text_column, "column name or 1-based number")->capture_default_str();
+  train_probe_cmd->add_option("--label-column", probe.label_column, "column name or 1-based number")->capture_default_str();
+  train_probe_cmd->add_option("--name", probe.params.name, "probe name (file stem, and what --guide refers to)")->required();
+  train_probe_cmd->add_option("--description", probe.params.description, "one line shown in the app");
+  train_probe_cmd->add_option("--labels", probe.labels, "allowed labels; any other is an error")->delimiter(',');
+  train_probe_cmd->add_option("--heldout", probe.params.heldout_fraction, "fraction of each class held out")
+      ->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  train_probe_cmd->add_option("--l2", probe.params.l2, "L2 penalty on the weights")->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train_probe_cmd->add_option("--max-rows", probe.max_rows, "use a random sample of this many rows (0: all)")
+      ->capture_default_str();
+  train_probe_cmd->add_flag("--no-balance", probe.no_balance, "do not weight classes by inverse frequency");
+  train_probe_cmd->add_option("--seed", probe.params.seed, "seed of the held-out split and the sample")->capture_default_str();
+  train_probe_cmd->add_option("--output", probe.output_dir, "directory for NAME.safetensors and NAME.json "
+                                                            "(default: MODEL_DIR/probes)");
+
   // CLI11 would only say "a subcommand is required" for a mistyped one; name it instead.
   if (argc > 1 && argv[1][0] != '-' && !app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).size()) {
     std::string known;
@@ -196,6 +279,8 @@ int main(int argc, char** argv) {
     } else if (*tiny) {
       dglm::make_tiny_model(output_dir, seed);
       std::printf("wrote %s\n", output_dir.c_str());
+    } else if (*train_probe_cmd) {
+      return train_probe(probe);
     }
   } catch (const CLI::ValidationError& e) {
     std::fprintf(stderr, "dglm: %s\n", e.what());
@@ -203,6 +288,9 @@ int main(int argc, char** argv) {
   } catch (const dglm::Error& e) {
     std::fprintf(stderr, "dglm: %s: %s\n", dglm::to_string(e.kind()), e.what());
     return e.kind() == dglm::ErrorKind::Cancelled ? kExitCancelled : kExitError;
+  } catch (const std::filesystem::filesystem_error& e) {  // e.g. an output directory that cannot be made
+    std::fprintf(stderr, "dglm: %s\n", e.what());
+    return kExitError;
   }
   return 0;
 }
