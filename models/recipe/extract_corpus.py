@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Extracts clean documents from the unpacked sources, de-duplicates them, splits train/validation by document
+"""Extracts clean documents (one per line, a blank line after each) from the unpacked sources, de-duplicates them, splits train/validation by document
 (a hash of the text decides, so the split is stable as sources are added) and writes a manifest."""
 import argparse, glob, hashlib, json, os, re, unicodedata
 
@@ -84,8 +84,8 @@ def main():
                 seen.add(key)
                 stats["documents"] += 1
                 split = "valid" if key[0] * 100 // 256 < VALID_PERCENT else "train"
-                (valid if split == "valid" else train).write(text + "\n")
-                stats[split + "_bytes"] += len(text.encode()) + 1
+                (valid if split == "valid" else train).write(text + "\n\n")
+                stats[split + "_bytes"] += len(text.encode()) + 2
             stats["MB"] = round((stats["train_bytes"] + stats["valid_bytes"]) / 1e6, 2)
             archives = glob.glob(os.path.join(args.sources, folder + "-*.tgz")) if folder else []
             stats["sha256"] = sha256_of(archives) if archives else "debian:" + ",".join(["fortunes", "fortunes-min"])
