@@ -131,6 +131,18 @@ class TestWorker : public QObject {
     QCOMPARE(cancelled.count(), 1);
     QCOMPARE(cancelled.first().first().toULongLong(), first);
     for (const QList<QVariant>& token : tokens) QCOMPARE(token.first().toULongLong(), second);
+
+    // Superseded while running (not only while queued): the core aborts at its next progress callback.
+    cancelled.clear();
+    finished.clear();
+    quint64 third = 0;
+    connect(&host, &WorkerHost::progress, this, [&] { third = host.generate(smallRequest()); },
+            Qt::SingleShotConnection);
+    const quint64 running = host.generate(slow);
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(finished.first().first().toULongLong(), third);
+    QCOMPARE(cancelled.count(), 1);
+    QCOMPARE(cancelled.first().first().toULongLong(), running);
   }
 
   void destroyingTheHostDuringARunReturnsPromptly() {
