@@ -7,13 +7,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include "dglm/csv.h"
+#include "dglm/baselines.h"
+#include "dglm/bench.h"
 #include "dglm/error.h"
+#include "dglm/fileio.h"
 #include "dglm/generator.h"
 #include "dglm/model.h"
 #include "dglm/probe.h"
@@ -90,10 +95,9 @@ void print_info(const dglm::ModelInfo& info, bool as_json) {
 }
 
 int generate(const std::string& model_dir, dglm::GenerateParams params, const std::vector<std::string>& guides,
-             bool as_json, bool quiet) {
+             dglm::Method method, const dglm::TokenLevelParams& token_level, bool as_json, bool quiet) {
   for (const auto& g : guides) params.guides.push_back(parse_guide(g));
   auto model = dglm::Model::open(model_dir);
-  dglm::Generator generator(model);
   dglm::GenerateCallbacks callbacks;
   const bool show_progress = !quiet && ::isatty(STDERR_FILENO);
   if (show_progress)
@@ -101,7 +105,7 @@ int generate(const std::string& model_dir, dglm::GenerateParams params, const st
       std::fprintf(stderr, "\r%-9s %3.0f%%", dglm::to_string(stage), 100.0f * fraction);
       return true;
     };
-  const auto result = generator.run(params, callbacks);
+  const auto result = dglm::generate_with(method, model, params, callbacks, token_level);
   if (show_progress) std::fprintf(stderr, "\r%-20s\r", "");
   if (result.status == dglm::Status::Cancelled) return kExitCancelled;
   for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
@@ -185,6 +189,47 @@ int train_probe(ProbeCommand c) {
   return 0;
 }
 
+// The commit of the working directory, for the report; empty outside a git checkout.
+std::string git_commit() {
+  std::string commit;
+  if (FILE* git = ::popen("git rev-parse --short HEAD 2>/dev/null", "r")) {
+    char buffer[64] = {};
+    if (std::fgets(buffer, sizeof buffer, git)) commit = buffer;
+    ::pclose(git);
+  }
+  while (!commit.empty() && std::isspace(static_cast<unsigned char>(commit.back()))) commit.pop_back();
+  return commit;
+}
+
+int bench(const std::string& model_dir, const std::string& output, bool quick, int repetitions,
+          dglm::BenchProvenance provenance, bool quiet) {
+  dglm::BenchParams params;
+  if (quick) {  // seconds on the tiny model: for tests and a first look
+    params.new_tokens = {8, 16};
+    params.samples = {1, 4};
+    params.repetitions = 2;
+    params.diffusion_steps = 10;
+    params.probe_rows = 100;
+  }
+  if (repetitions > 0) params.repetitions = repetitions;
+  if (provenance.commit.empty()) provenance.commit = git_commit();
+  char date[32] = {};
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+  provenance.date = date;
+  const auto report = dglm::run_bench(model_dir, params, [quiet](const std::string& line) {
+    if (!quiet) std::fprintf(stderr, "bench: %s\n", line.c_str());
+  });
+  const auto markdown = dglm::bench_markdown(report, provenance);
+  if (output == "-") {
+    std::cout << markdown;
+  } else {
+    dglm::write_file_atomic(output, markdown);
+    if (!quiet) std::fprintf(stderr, "wrote %s\n", output.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,6 +265,12 @@ int main(int argc, char** argv) {
   gen->add_option("--repetition-penalty", params.decoding.repetition_penalty, "CTRL repetition penalty")
       ->capture_default_str();
   gen->add_option("--seed", params.seed, "random seed (same seed, same output on CPU)")->capture_default_str();
+  std::string method = "dglm";
+  dglm::TokenLevelParams token_level;
+  gen->add_option("--method", method, "dglm; or a baseline: ar (plain autoregressive), fudge (token-level control)")
+      ->check(CLI::IsMember({"dglm", "ar", "fudge"}))->capture_default_str();
+  gen->add_option("--top-k", token_level.top_k, "fudge: candidate tokens re-weighted per step")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, probe_scores");
   gen->add_flag("--quiet,-q", quiet, "no progress (shown on terminals only) or timings on stderr");
 
@@ -250,6 +301,19 @@ int main(int argc, char** argv) {
   train_probe_cmd->add_option("--output", probe.output_dir, "directory for NAME.safetensors and NAME.json "
                                                             "(default: MODEL_DIR/probes)");
 
+  std::string bench_output = "docs/BENCHMARKS.md";
+  bool bench_quick = false;
+  int bench_repetitions = 0;
+  dglm::BenchProvenance provenance;
+  auto* bench_cmd = app.add_subcommand("bench", "Time DGLM against plain AR and token-level control; write Markdown");
+  bench_cmd->add_option("MODEL_DIR", model_dir, "model directory")->required();
+  bench_cmd->add_option("--output,-o", bench_output, "report file ('-': standard output)")->capture_default_str();
+  bench_cmd->add_flag("--quick", bench_quick, "small matrix (8 and 16 tokens, K = 1 and 4, 2 repetitions)");
+  bench_cmd->add_option("--repetitions", bench_repetitions, "repetitions per cell (default 3, quick 2)")
+      ->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--commit", provenance.commit, "commit named in the report (default: git rev-parse HEAD)");
+  bench_cmd->add_flag("--quiet,-q", quiet, "no progress lines on stderr");
+
   // CLI11 would only say "a subcommand is required" for a mistyped one; name it instead.
   if (argc > 1 && argv[1][0] != '-' && !app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).size()) {
     std::string known;
@@ -275,7 +339,10 @@ int main(int argc, char** argv) {
       print_info(dglm::inspect_model(model_dir), as_json);
     } else if (*gen) {
       params.sampler = sampler == "ddim" ? dglm::Sampler::Ddim : dglm::Sampler::Ddpm;
-      return generate(model_dir, params, guides, as_json, quiet);
+      return generate(model_dir, params, guides, dglm::method_from_string(method), token_level, as_json, quiet);
+    } else if (*bench_cmd) {
+      for (int i = 0; i < argc; ++i) provenance.command += (i ? " " : "") + std::string(i ? argv[i] : "dglm");
+      return bench(model_dir, bench_output, bench_quick, bench_repetitions, provenance, quiet);
     } else if (*tiny) {
       dglm::make_tiny_model(output_dir, seed);
       std::printf("wrote %s\n", output_dir.c_str());

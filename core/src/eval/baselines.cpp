@@ -49,7 +49,8 @@ class TokenLevelSteering {
         }
       const auto embeddings = model_.embed(texts, /*keep_end=*/true);
       auto score = torch::zeros({static_cast<int64_t>(texts.size())}, embeddings.options());
-      for (const auto& term : terms_) score += term.weight * term.probe->log_probs(embeddings).select(1, term.target_class);
+      for (const auto& term : terms_)
+        score += term.weight * term.probe->log_probs(embeddings).select(1, term.target_class);
       weighted.view({-1}).index_put_({torch::tensor(slots)}, score.to(torch::kCPU, torch::kFloat));
     }
     logits = eval::reweight_candidates(logits, candidates, weighted);
