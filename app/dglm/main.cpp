@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -24,6 +25,8 @@
 #include "dglm/probe.h"
 #include "dglm/runtime.h"
 #include "dglm/tiny_model.h"
+#include "dglm/tokenizer.h"
+#include "dglm/train.h"
 
 namespace {
 
@@ -230,6 +233,68 @@ int bench(const std::string& model_dir, const std::string& output, bool quick, i
   return 0;
 }
 
+
+// Ctrl-C during training: the stage writes a checkpoint and returns, instead of losing the steps since the last one.
+volatile std::sig_atomic_t interrupted = 0;
+
+std::string duration_text(double seconds) {
+  const long s = static_cast<long>(seconds);
+  char text[32];
+  if (s >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
+  else std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
+  return text;
+}
+
+// One line per step on terminals (rewritten in place), one per log interval otherwise; rate and ETA over this run.
+dglm::TrainProgressFn training_progress(long log_every, const char* unit) {
+  std::signal(SIGINT, [](int) { interrupted = 1; });
+  const bool terminal = ::isatty(STDERR_FILENO);
+  return [terminal, log_every, unit, first_step = -1L](const dglm::TrainProgress& p) mutable {
+    if (first_step < 0) first_step = p.step - 1;
+    const double seconds_per_step = p.elapsed_seconds / static_cast<double>(p.step - first_step);
+    const auto eta = duration_text(seconds_per_step * static_cast<double>(p.max_steps - p.step));
+    if (terminal || p.step % std::max(1L, log_every) == 0 || p.step == p.max_steps)
+      std::fprintf(stderr, "%s%s step %ld/%ld  loss %.4f  lr %.2e  %.0f %s/s  ETA %s%s", terminal ? "\r" : "",
+                   p.stage, p.step, p.max_steps, p.loss, p.lr, p.items_per_second, unit, eta.c_str(),
+                   terminal ? "   " : "\n");
+    return !interrupted;
+  };
+}
+
+int report_training(const dglm::TrainResult& result) {
+  if (::isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
+  if (result.resumed_from > 0) std::printf("resumed from step %ld\n", result.resumed_from);
+  if (!result.finished) {
+    std::printf("stopped at step %ld after %s in all; run the same command again to resume\n", result.steps_done,
+                duration_text(result.seconds).c_str());
+    return interrupted ? kExitCancelled : 0;
+  }
+  std::printf("finished %ld steps in %s\n", result.steps_done, duration_text(result.seconds).c_str());
+  for (const auto& [name, value] : result.metrics) std::printf("%-16s %.4f\n", name.c_str(), value);
+  std::printf("wrote %s\n", result.weights_path.c_str());
+  return 0;
+}
+
+void add_training_options(CLI::App* command, dglm::TrainParams& p, bool& no_resume, std::string& device) {
+  command->add_option("--output", p.output_dir, "directory for the checkpoint, log.csv and the weights")->required();
+  command->add_option("--steps", p.max_steps, "optimizer steps in all (a resumed run continues to this)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  command->add_option("--budget", p.budget_seconds, "stop with a checkpoint after this many seconds (0: no limit)")
+      ->capture_default_str();
+  command->add_option("--batch", p.batch_size, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
+  command->add_option("--lr", p.lr, "peak learning rate")->capture_default_str();
+  command->add_option("--min-lr", p.min_lr, "learning rate at the end of the cosine decay")->capture_default_str();
+  command->add_option("--warmup", p.warmup_steps, "linear warm-up steps")->capture_default_str();
+  command->add_option("--weight-decay", p.weight_decay, "AdamW weight decay")->capture_default_str();
+  command->add_option("--checkpoint-steps", p.checkpoint_every_steps, "checkpoint every N steps")->capture_default_str();
+  command->add_option("--checkpoint-seconds", p.checkpoint_every_seconds, "and at least this often")->capture_default_str();
+  command->add_option("--log-steps", p.log_every_steps, "a log.csv row every N steps")->capture_default_str();
+  command->add_option("--eval-batches", p.eval_batches, "validation batches at the end")->capture_default_str();
+  command->add_option("--seed", p.seed, "random seed (a resumed run must use the same)")->capture_default_str();
+  command->add_flag("--no-resume", no_resume, "start afresh even when the output directory holds a checkpoint");
+  command->add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -301,6 +366,31 @@ int main(int argc, char** argv) {
   train_probe_cmd->add_option("--output", probe.output_dir, "directory for NAME.safetensors and NAME.json "
                                                             "(default: MODEL_DIR/probes)");
 
+  dglm::SentencePieceTrainParams spm;
+  auto* train_tokenizer = train->add_subcommand("tokenizer", "Train a SentencePiece tokenizer on a text file");
+  train_tokenizer->add_option("--input", spm.input_path, "text, one paragraph per line")->required();
+  train_tokenizer->add_option("--output-prefix", spm.model_prefix, "writes PREFIX.model and PREFIX.vocab")->required();
+  train_tokenizer->add_option("--vocab-size", spm.vocab_size, "pieces")->capture_default_str();
+  train_tokenizer->add_option("--model-type", spm.model_type, "unigram or bpe")
+      ->check(CLI::IsMember({"unigram", "bpe"}))->capture_default_str();
+  train_tokenizer->add_option("--max-sentences", spm.max_sentences, "lines sampled for training")->capture_default_str();
+
+  std::string tokenizer_model, corpus_text, tokens_output;
+  auto* tokenize = train->add_subcommand("tokenize", "Tokenise a corpus (paragraph per line, blank line between "
+                                                     "documents) into a token file for training");
+  tokenize->add_option("--tokenizer", tokenizer_model, "SentencePiece .model")->required();
+  tokenize->add_option("--input", corpus_text, "corpus text")->required();
+  tokenize->add_option("--output", tokens_output, "token file (.safetensors)")->required();
+
+  dglm::TrainParams train_params;
+  bool no_resume = false;
+  std::string device = "cpu", config_path, train_tokens, valid_tokens;
+  auto* train_decoder_cmd = train->add_subcommand("decoder", "Pre-train the decoder as a language model (resumable)");
+  train_decoder_cmd->add_option("--config", config_path, "model config.json (architecture, vocabulary size)")->required();
+  train_decoder_cmd->add_option("--train", train_tokens, "training token file")->required();
+  train_decoder_cmd->add_option("--valid", valid_tokens, "validation token file")->required();
+  add_training_options(train_decoder_cmd, train_params, no_resume, device);
+
   std::string bench_output = "docs/BENCHMARKS.md";
   bool bench_quick = false;
   int bench_repetitions = 0;
@@ -348,6 +438,18 @@ int main(int argc, char** argv) {
       std::printf("wrote %s\n", output_dir.c_str());
     } else if (*train_probe_cmd) {
       return train_probe(probe);
+    } else if (*train_tokenizer) {
+      spm.threads = dglm::threads();
+      dglm::train_sentencepiece(spm);
+      std::printf("wrote %s.model\n", spm.model_prefix.c_str());
+    } else if (*tokenize) {
+      const auto corpus = dglm::tokenize_corpus(tokenizer_model, corpus_text, tokens_output);
+      std::printf("%zu documents, %zu tokens -> %s\n", corpus.documents, corpus.tokens, tokens_output.c_str());
+    } else if (*train_decoder_cmd) {
+      train_params.resume = !no_resume;
+      train_params.device = device == "cuda" ? dglm::Device::Cuda : dglm::Device::Cpu;
+      return report_training(dglm::train_decoder(config_path, train_tokens, valid_tokens, train_params,
+                                                 training_progress(train_params.log_every_steps, "tokens")));
     }
   } catch (const CLI::ValidationError& e) {
     std::fprintf(stderr, "dglm: %s\n", e.what());
