@@ -31,6 +31,7 @@
 #include "persistence/Autosave.h"
 #include "persistence/PresetStore.h"
 #include "plot/PerplexityPlot.h"
+#include "probes/ProbeTrainingDialog.h"
 #include "worker/WorkerHost.h"
 
 namespace {
@@ -165,6 +166,10 @@ void MainWindow::buildActions() {
   QMenu* generationMenu = menuBar()->addMenu(tr("&Generation"));
   generationMenu->addAction(generateAction_);
   generationMenu->addAction(stopAction_);
+
+  QMenu* probesMenu = menuBar()->addMenu(tr("&Probes"));
+  QAction* trainProbe = probesMenu->addAction(tr("&Train a probe from a CSV file…"), this, &MainWindow::showProbeTraining);
+  trainProbe->setToolTip(tr("Teach the model a new direction to steer in from labelled examples"));
 }
 
 void MainWindow::buildDocks() {
@@ -257,6 +262,13 @@ void MainWindow::connectWorker() {
   });
   connect(host_, &WorkerHost::modelLoaded, this, &MainWindow::onModelLoaded);
   connect(host_, &WorkerHost::modelFailed, this, &MainWindow::onModelFailed);
+  connect(host_, &WorkerHost::modelInfoChanged, this, [this](const dglm::ModelInfo& info) {
+    probes_ = probeDescriptions(info);
+    guidance_->setProbes(probes_);  // a newly trained probe gets its slider at once
+  });
+  connect(host_, &WorkerHost::warning, this, [this](const QString& message) {
+    statusBar()->showMessage(message, 15000);
+  });
   connect(host_, &WorkerHost::progress, this, &MainWindow::onProgress);
   connect(host_, &WorkerHost::token, this, &MainWindow::onToken);
   connect(host_, &WorkerHost::finished, this, &MainWindow::onFinished);
@@ -305,7 +317,17 @@ void MainWindow::openModel(const QString& directory) {
   // The current model (if any) stays usable until the new one has loaded: the worker swaps them only then.
   stageLabel_->setText(tr("Loading model…"));
   setBusy(true);  // Stop also cancels a load
-  host_->loadModel(directory);
+  host_->loadModel(directory, userProbeDirectory());
+}
+
+QString MainWindow::userProbeDirectory() const { return options_.dataDirectory + QStringLiteral("/probes"); }
+
+ProbeTrainingDialog* MainWindow::showProbeTraining() {
+  if (!probeTraining_) probeTraining_ = new ProbeTrainingDialog(host_, userProbeDirectory(), this);
+  probeTraining_->show();
+  probeTraining_->raise();
+  probeTraining_->activateWindow();
+  return probeTraining_;
 }
 
 void MainWindow::generate() {

@@ -18,6 +18,7 @@ class GuidancePanel;
 class HistoryModel;
 class PerplexityPlot;
 class PresetStore;
+class ProbeTrainingDialog;
 class QAction;
 class QComboBox;
 class QLabel;
@@ -43,10 +44,15 @@ class MainWindow : public QMainWindow {
   GuidancePanel* guidancePanel() const { return guidance_; }
   QVector<CandidateCard*> candidateCards() const { return cards_; }
   HistoryModel* historyModel() const { return history_; }
+  WorkerHost* workerHost() const { return host_; }
+  // Where trained probes are saved, and loaded from with every model.
+  QString userProbeDirectory() const;
 
  public slots:
   void generate();
   void stop();
+  // Opens (or raises) the dialog that trains a probe from a CSV file.
+  ProbeTrainingDialog* showProbeTraining();
 
  signals:
   // The model finished loading (true) or could not be opened (false).
@@ -85,6 +91,7 @@ class MainWindow : public QMainWindow {
   HistoryModel* history_ = nullptr;
   Autosave* autosave_ = nullptr;
   std::unique_ptr<PresetStore> presets_;
+  ProbeTrainingDialog* probeTraining_ = nullptr;
   QComboBox* presetPicker_ = nullptr;
   QVBoxLayout* cardLayout_ = nullptr;
   QLabel* cardsPlaceholder_ = nullptr;

@@ -28,6 +28,14 @@ class TestWorker : public QObject {
  private:
   QTemporaryDir modelDir_;
 
+  // Returns the loaded model's description.
+  dglm::ModelInfo loadTinyModel(WorkerHost& host) {
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    host.loadModel(modelDir_.path());
+    if (!loaded.wait(kTimeoutMs)) qFatal("the tiny model did not load");
+    return loaded.first().first().value<dglm::ModelInfo>();
+  }
+
  private slots:
   void initTestCase() {
     QVERIFY(modelDir_.isValid());
@@ -54,10 +62,7 @@ class TestWorker : public QObject {
 
   void signalsArriveInOrder() {
     WorkerHost host;
-    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
-    host.loadModel(modelDir_.path());
-    QVERIFY(loaded.wait(kTimeoutMs));
-    const auto info = loaded.first().first().value<dglm::ModelInfo>();
+    const dglm::ModelInfo info = loadTinyModel(host);
     QCOMPARE(int(info.probes.size()), 3);
 
     QStringList order;  // "p" progress, "t" token, "f" finished
@@ -91,9 +96,7 @@ class TestWorker : public QObject {
 
   void stopCancelsTheRunningRequest() {
     WorkerHost host;
-    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
-    host.loadModel(modelDir_.path());
-    QVERIFY(loaded.wait(kTimeoutMs));
+    loadTinyModel(host);
 
     QSignalSpy cancelled(&host, &WorkerHost::cancelled);
     QSignalSpy finished(&host, &WorkerHost::finished);
@@ -114,9 +117,7 @@ class TestWorker : public QObject {
 
   void latestRequestWins() {
     WorkerHost host;
-    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
-    host.loadModel(modelDir_.path());
-    QVERIFY(loaded.wait(kTimeoutMs));
+    loadTinyModel(host);
 
     QSignalSpy cancelled(&host, &WorkerHost::cancelled);
     QSignalSpy finished(&host, &WorkerHost::finished);
@@ -143,6 +144,34 @@ class TestWorker : public QObject {
     QCOMPARE(finished.first().first().toULongLong(), third);
     QCOMPARE(cancelled.count(), 1);
     QCOMPARE(cancelled.first().first().toULongLong(), running);
+  }
+
+  void requestsOfOneBatchNeverCancelEachOtherButANewerRequestCancelsThemAll() {
+    WorkerHost host;
+    loadTinyModel(host);
+
+    QSignalSpy cancelled(&host, &WorkerHost::cancelled);
+    QSignalSpy finished(&host, &WorkerHost::finished);
+    const QVector<quint64> panes = host.generateBatch({smallRequest(), smallRequest(), smallRequest()});
+    QCOMPARE(panes.size(), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, kTimeoutMs);
+    for (int pane = 0; pane < 3; ++pane) QCOMPARE(finished.at(pane).first().toULongLong(), panes[pane]);
+    QCOMPARE(cancelled.count(), 0);
+
+    // A newer request while the first pane runs: that pane and its queued siblings give way.
+    finished.clear();
+    dglm::GenerateParams slow = smallRequest(/*tokens=*/64);
+    slow.steps = 1000;
+    quint64 newer = 0;
+    connect(&host, &WorkerHost::progress, this, [&] { newer = host.generate(smallRequest()); },
+            Qt::SingleShotConnection);
+    const QVector<quint64> superseded = host.generateBatch({slow, smallRequest()});
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.first().first().toULongLong(), newer);
+    QCOMPARE(cancelled.count(), 2);
+    QCOMPARE(cancelled.at(0).first().toULongLong(), superseded[0]);
+    QCOMPARE(cancelled.at(1).first().toULongLong(), superseded[1]);
   }
 
   void destroyingTheHostDuringARunReturnsPromptly() {

@@ -171,7 +171,7 @@ void GuidancePanel::setProbes(const QVector<ProbeDescription>& probes) {
     probeLayout_->addWidget(row);
     probeRows_.append(row);
   }
-  noProbesLabel_->setText(tr("This model has no probes. Train one with <tt>dglm probe train</tt>."));
+  noProbesLabel_->setText(tr("This model has no probes. Train one with Probes ▸ Train a probe from a CSV file."));
   noProbesLabel_->setVisible(probes.isEmpty());
   setSettings(kept);
 }

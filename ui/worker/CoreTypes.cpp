@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "worker/CoreTypes.h"
 
+#include <QFileInfo>
+#include <QObject>
+
 void registerCoreMetaTypes() {
   qRegisterMetaType<dglm::GenerateParams>();
   qRegisterMetaType<dglm::GenerateResult>();
   qRegisterMetaType<dglm::ModelInfo>();
   qRegisterMetaType<GenerationSettings>();
+  qRegisterMetaType<ProbeTrainingRequest>();
+  qRegisterMetaType<ProbeTrainingResult>();
 }
 
 dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSettings& settings) {
@@ -31,4 +36,16 @@ QVector<ProbeDescription> probeDescriptions(const dglm::ModelInfo& info) {
     probes.append({QString::fromStdString(probe.name), QString::fromStdString(probe.description), classes});
   }
   return probes;
+}
+
+QString describeCoreError(const dglm::Error& error) {
+  const dglm::Location& where = error.where();
+  QStringList place;
+  if (!where.file.empty()) place << QFileInfo(QString::fromStdString(where.file)).fileName();
+  if (where.line > 0) place << QObject::tr("line %1").arg(where.line);
+  if (where.column > 0) place << QObject::tr("column %1").arg(where.column);
+  QString text = place.join(QStringLiteral(", "));
+  if (!where.field.empty()) text += QStringLiteral(" (%1)").arg(QString::fromStdString(where.field));
+  const QString message = QString::fromStdString(error.message());
+  return text.isEmpty() ? message : text + QStringLiteral(": ") + message;
 }

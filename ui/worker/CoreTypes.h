@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The core's value types as Qt metatypes, so that they can travel through queued signals between threads.
+// The core's value types as Qt metatypes, so that they can travel through queued signals between threads,
+// plus the Qt-side messages of probe training.
 #pragma once
 
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
+#include <QVector>
 
+#include "dglm/error.h"
 #include "dglm/generator.h"
 #include "dglm/model.h"
 #include "guidance/GenerationSettings.h"
@@ -12,6 +16,30 @@
 Q_DECLARE_METATYPE(dglm::GenerateParams)
 Q_DECLARE_METATYPE(dglm::GenerateResult)
 Q_DECLARE_METATYPE(dglm::ModelInfo)
+
+// Train a probe from the labelled rows of a CSV file and add it to the loaded model.
+struct ProbeTrainingRequest {
+  QString csvPath;
+  QString textColumn;       // header name, or a 1-based column number
+  QString labelColumn;
+  QChar delimiter = QLatin1Char(',');
+  bool hasHeader = true;
+  QString name;
+  double heldoutFraction = 0.2;
+  QString outputPath;       // without extension: the core writes OUTPUT.safetensors + OUTPUT.json
+};
+Q_DECLARE_METATYPE(ProbeTrainingRequest)
+
+struct ProbeTrainingResult {
+  QString name;
+  QStringList classes;
+  qint64 trainRows = 0;
+  qint64 heldoutRows = 0;
+  double trainAccuracy = 0;
+  double heldoutAccuracy = 0;
+  QVector<QVector<qint64>> confusion;  // [true class][predicted class] over the held-out rows
+};
+Q_DECLARE_METATYPE(ProbeTrainingResult)
 
 // Registers the types above; call once before connecting to a worker (WorkerHost does).
 void registerCoreMetaTypes();
@@ -21,3 +49,6 @@ dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSet
 
 // What the guidance panel shows for the model's probes.
 QVector<ProbeDescription> probeDescriptions(const dglm::ModelInfo& info);
+
+// "sentiment.csv, line 3, column 5 (field 1): invalid UTF-8": the core's error with its place spelled out.
+QString describeCoreError(const dglm::Error& error);

@@ -1,19 +1,31 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "worker/GenerationWorker.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <exception>
 
+#include "dglm/csv.h"
 #include "dglm/error.h"
+#include "dglm/probe.h"
 #include "dglm/runtime.h"
 
 GenerationWorker::GenerationWorker(QObject* parent) : QObject(parent) {}
 
 GenerationWorker::~GenerationWorker() = default;
 
-void GenerationWorker::supersede(quint64 requestId) { latestRequest_.store(requestId); }
+void GenerationWorker::supersede(quint64 firstRequestId, quint64 lastRequestId) {
+  latestRequest_.store(lastRequestId);
+  latestBatchFirst_.store(firstRequestId);
+}
+
+void GenerationWorker::noteTrainingJob(quint64 jobId) { latestTrainingJob_.store(jobId); }
+
+void GenerationWorker::cancelTraining() { trainingStoppedThrough_.store(latestTrainingJob_.load()); }
 
 void GenerationWorker::stop() {
   stoppedThrough_.store(latestRequest_.load());
+  cancelTraining();
   ++loadGeneration_;
 }
 
@@ -23,10 +35,14 @@ void GenerationWorker::shutdown() {
 }
 
 bool GenerationWorker::isAbandoned(quint64 requestId) const {
-  return shuttingDown_.load() || requestId != latestRequest_.load() || requestId <= stoppedThrough_.load();
+  return shuttingDown_.load() || requestId < latestBatchFirst_.load() || requestId <= stoppedThrough_.load();
 }
 
-void GenerationWorker::loadModel(const QString& directory) {
+bool GenerationWorker::isTrainingAbandoned(quint64 jobId) const {
+  return shuttingDown_.load() || jobId != latestTrainingJob_.load() || jobId <= trainingStoppedThrough_.load();
+}
+
+void GenerationWorker::loadModel(const QString& directory, const QString& userProbeDirectory) {
   const quint64 generation = loadGeneration_.load();
   // Torch uses half the cores by default; a writing tool wants all of them.
   dglm::set_threads(0);
@@ -35,6 +51,7 @@ void GenerationWorker::loadModel(const QString& directory) {
       emit modelLoadProgress(fraction);
       return !shuttingDown_.load() && loadGeneration_.load() == generation;
     });
+    addUserProbes(model, userProbeDirectory);
     generator_.reset();  // the old generator holds the old model
     model_ = model;
     generator_.emplace(model);
@@ -78,5 +95,75 @@ void GenerationWorker::generate(quint64 requestId, const dglm::GenerateParams& p
     }
   } catch (const std::exception& error) {
     emit failed(requestId, QString::fromStdString(error.what()));
+  }
+}
+
+void GenerationWorker::addUserProbes(dglm::Model& model, const QString& userProbeDirectory) {
+  if (userProbeDirectory.isEmpty()) return;
+  const QDir directory(userProbeDirectory);
+  for (const QFileInfo& metadata : directory.entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
+    const QString stem = directory.filePath(metadata.completeBaseName());
+    try {
+      model.add_probe(stem.toStdString());
+    } catch (const dglm::Error& error) {  // e.g. trained on a model with another embedding size
+      emit warning(tr("Skipped your probe %1: %2").arg(metadata.completeBaseName(), describeCoreError(error)));
+    }
+  }
+}
+
+void GenerationWorker::trainProbe(quint64 jobId, const ProbeTrainingRequest& request) {
+  if (isTrainingAbandoned(jobId)) {
+    emit trainingCancelled(jobId);
+    return;
+  }
+  if (!model_) {
+    emit trainingFailed(jobId, tr("No model is loaded: a probe is trained on the model's embeddings."));
+    return;
+  }
+  // Reading the file is the first tenth of the bar; embedding the rows and fitting the rest.
+  constexpr double kReadingShare = 0.1;
+  const auto reportProgress = [&](double fraction) {
+    if (isTrainingAbandoned(jobId)) return false;
+    emit trainingProgress(jobId, fraction);
+    return true;
+  };
+  try {
+    dglm::LabelledCsvOptions csvOptions;
+    csvOptions.csv.dialect = dglm::CsvDialect{request.delimiter.toLatin1(), request.hasHeader};
+    const dglm::LabelledCsv csv = dglm::read_labelled_csv(
+        request.csvPath.toStdString(), request.textColumn.toStdString(), request.labelColumn.toStdString(),
+        csvOptions, [&](float fraction) { return reportProgress(kReadingShare * fraction); });
+
+    dglm::ProbeTrainParams params;
+    params.name = request.name.toStdString();
+    params.description = tr("Trained in DGLM Writer from %1").arg(QFileInfo(request.csvPath).fileName()).toStdString();
+    params.heldout_fraction = request.heldoutFraction;
+    params.batch_size = kTrainingBatchRows;
+    QDir().mkpath(QFileInfo(request.outputPath).absolutePath());
+    const dglm::ProbeReport report = dglm::train_probe(
+        *model_, csv.data, params, request.outputPath.toStdString(),
+        [&](float fraction) { return reportProgress(kReadingShare + (1 - kReadingShare) * fraction); });
+    model_->add_probe(request.outputPath.toStdString());  // shared with the generator: guidance sees it at once
+
+    ProbeTrainingResult result;
+    result.name = request.name;
+    for (const std::string& name : report.classes) result.classes << QString::fromStdString(name);
+    result.trainRows = qint64(report.train_rows);
+    result.heldoutRows = qint64(report.heldout_rows);
+    result.trainAccuracy = report.train_accuracy;
+    result.heldoutAccuracy = report.heldout_accuracy;
+    for (const std::vector<std::int64_t>& row : report.confusion) {
+      result.confusion.append(QVector<qint64>(row.begin(), row.end()));
+    }
+    emit modelInfoChanged(model_->info());
+    emit probeTrained(jobId, result);
+  } catch (const dglm::Error& error) {
+    if (error.kind() == dglm::ErrorKind::Cancelled) {
+      emit trainingCancelled(jobId);
+    } else {
+      emit trainingFailed(jobId, describeCoreError(error));
+    }
+  } catch (const std::exception& error) {
+    emit trainingFailed(jobId, QString::fromStdString(error.what()));
   }
 }

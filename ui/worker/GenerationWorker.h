@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Owns the model and generator on its own thread. Requests arrive through queued signals; the newest request
-// wins: a running generation aborts at the core's next progress callback once a newer one (or a stop) exists.
+// Owns the model and generator on its own thread. Requests arrive through queued signals; the newest batch of
+// requests wins: a running generation aborts at the core's next progress callback once a newer batch (or a
+// stop) exists. A batch is one or more request ids issued together (a plain generation is a batch of one;
+// compare mode issues one id per pane), so the panes of one comparison never cancel each other.
 #pragma once
 
 #include <QObject>
@@ -19,21 +21,34 @@ class GenerationWorker : public QObject {
 
   // Thread-safe (atomics only), called directly from the GUI thread: the worker's own thread is busy inside
   // the core while a request runs, so a queued call would arrive too late.
-  // Marks `requestId` as the newest request; anything older is abandoned.
-  void supersede(quint64 requestId);
-  // Abandons every request issued so far, and any model load in progress.
+  // Marks the ids firstRequestId..lastRequestId as the newest batch; anything older is abandoned.
+  void supersede(quint64 firstRequestId, quint64 lastRequestId);
+  // Marks `jobId` as the newest probe-training job.
+  void noteTrainingJob(quint64 jobId);
+  // Abandons the running probe training (Error(Cancelled) at its next batch of rows).
+  void cancelTraining();
+  // Abandons every request and training job issued so far, and any model load in progress.
   void stop();
   // Stop for good: used while the thread shuts down.
   void shutdown();
 
+  // Rows embedded per encoder pass while training a probe: small, so that a cancel lands within ~100 ms.
+  static constexpr int kTrainingBatchRows = 16;
+
  public slots:
-  void loadModel(const QString& directory);
+  // Opens the model, then adds every probe saved in userProbeDirectory (those that do not fit are skipped
+  // with a warning).
+  void loadModel(const QString& directory, const QString& userProbeDirectory);
   void generate(quint64 requestId, const dglm::GenerateParams& params);
+  void trainProbe(quint64 jobId, const ProbeTrainingRequest& request);
 
  signals:
   void modelLoadProgress(double fraction);
   void modelLoaded(const dglm::ModelInfo& info, const QString& device);
   void modelFailed(const QString& message);
+  // The loaded model's probes changed (a probe was trained and added).
+  void modelInfoChanged(const dglm::ModelInfo& info);
+  void warning(const QString& message);
 
   void progress(quint64 requestId, int stage, double fraction);  // stage: dglm::Stage as int
   void token(quint64 requestId, int sample, const QString& text, double logprob);
@@ -41,13 +56,23 @@ class GenerationWorker : public QObject {
   void failed(quint64 requestId, const QString& message);
   void cancelled(quint64 requestId);
 
+  void trainingProgress(quint64 jobId, double fraction);
+  void probeTrained(quint64 jobId, const ProbeTrainingResult& result);
+  void trainingFailed(quint64 jobId, const QString& message);
+  void trainingCancelled(quint64 jobId);
+
  private:
   bool isAbandoned(quint64 requestId) const;
+  bool isTrainingAbandoned(quint64 jobId) const;
+  void addUserProbes(dglm::Model& model, const QString& userProbeDirectory);
 
   std::optional<dglm::Model> model_;
   std::optional<dglm::Generator> generator_;
+  std::atomic<quint64> latestBatchFirst_{0};
   std::atomic<quint64> latestRequest_{0};
   std::atomic<quint64> stoppedThrough_{0};  // requests with ids up to this one were stopped
+  std::atomic<quint64> latestTrainingJob_{0};
+  std::atomic<quint64> trainingStoppedThrough_{0};
   std::atomic<quint64> loadGeneration_{0};  // bumped by stop(): a load that started earlier gives up
   std::atomic<bool> shuttingDown_{false};
 };

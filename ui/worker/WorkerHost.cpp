@@ -11,15 +11,26 @@ WorkerHost::WorkerHost(QObject* parent) : QObject(parent), worker_(new Generatio
 
   connect(this, &WorkerHost::loadRequested, worker_, &GenerationWorker::loadModel, Qt::QueuedConnection);
   connect(this, &WorkerHost::generateRequested, worker_, &GenerationWorker::generate, Qt::QueuedConnection);
+  connect(this, &WorkerHost::trainProbeRequested, worker_, &GenerationWorker::trainProbe, Qt::QueuedConnection);
 
-  connect(worker_, &GenerationWorker::modelLoadProgress, this, &WorkerHost::modelLoadProgress, Qt::QueuedConnection);
-  connect(worker_, &GenerationWorker::modelLoaded, this, &WorkerHost::modelLoaded, Qt::QueuedConnection);
-  connect(worker_, &GenerationWorker::modelFailed, this, &WorkerHost::modelFailed, Qt::QueuedConnection);
-  connect(worker_, &GenerationWorker::progress, this, &WorkerHost::progress, Qt::QueuedConnection);
-  connect(worker_, &GenerationWorker::token, this, &WorkerHost::token, Qt::QueuedConnection);
-  connect(worker_, &GenerationWorker::finished, this, &WorkerHost::finished, Qt::QueuedConnection);
-  connect(worker_, &GenerationWorker::failed, this, &WorkerHost::failed, Qt::QueuedConnection);
-  connect(worker_, &GenerationWorker::cancelled, this, &WorkerHost::cancelled, Qt::QueuedConnection);
+  // Signal to signal, queued: everything below arrives on the GUI thread.
+  const auto forward = [this](auto workerSignal, auto hostSignal) {
+    connect(worker_, workerSignal, this, hostSignal, Qt::QueuedConnection);
+  };
+  forward(&GenerationWorker::modelLoadProgress, &WorkerHost::modelLoadProgress);
+  forward(&GenerationWorker::modelLoaded, &WorkerHost::modelLoaded);
+  forward(&GenerationWorker::modelFailed, &WorkerHost::modelFailed);
+  forward(&GenerationWorker::modelInfoChanged, &WorkerHost::modelInfoChanged);
+  forward(&GenerationWorker::warning, &WorkerHost::warning);
+  forward(&GenerationWorker::progress, &WorkerHost::progress);
+  forward(&GenerationWorker::token, &WorkerHost::token);
+  forward(&GenerationWorker::finished, &WorkerHost::finished);
+  forward(&GenerationWorker::failed, &WorkerHost::failed);
+  forward(&GenerationWorker::cancelled, &WorkerHost::cancelled);
+  forward(&GenerationWorker::trainingProgress, &WorkerHost::trainingProgress);
+  forward(&GenerationWorker::probeTrained, &WorkerHost::probeTrained);
+  forward(&GenerationWorker::trainingFailed, &WorkerHost::trainingFailed);
+  forward(&GenerationWorker::trainingCancelled, &WorkerHost::trainingCancelled);
   thread_.start();
 }
 
@@ -29,13 +40,29 @@ WorkerHost::~WorkerHost() {
   thread_.wait();
 }
 
-void WorkerHost::loadModel(const QString& directory) { emit loadRequested(directory); }
+void WorkerHost::loadModel(const QString& directory, const QString& userProbeDirectory) {
+  emit loadRequested(directory, userProbeDirectory);
+}
 
-quint64 WorkerHost::generate(const dglm::GenerateParams& params) {
-  const quint64 requestId = ++latestRequestId_;
-  worker_->supersede(requestId);  // before queuing, so that the running request aborts right away
-  emit generateRequested(requestId, params);
-  return requestId;
+quint64 WorkerHost::generate(const dglm::GenerateParams& params) { return generateBatch({params}).first(); }
+
+QVector<quint64> WorkerHost::generateBatch(const QVector<dglm::GenerateParams>& batch) {
+  QVector<quint64> ids;
+  for (qsizetype i = 0; i < batch.size(); ++i) ids.append(latestRequestId_ + 1 + quint64(i));
+  if (ids.isEmpty()) return ids;
+  latestRequestId_ = ids.last();
+  worker_->supersede(ids.first(), ids.last());  // before queuing, so that the running request aborts right away
+  for (qsizetype i = 0; i < batch.size(); ++i) emit generateRequested(ids[i], batch[i]);
+  return ids;
 }
 
 void WorkerHost::stop() { worker_->stop(); }
+
+quint64 WorkerHost::trainProbe(const ProbeTrainingRequest& request) {
+  const quint64 jobId = ++latestTrainingJob_;
+  worker_->noteTrainingJob(jobId);
+  emit trainProbeRequested(jobId, request);
+  return jobId;
+}
+
+void WorkerHost::cancelTraining() { worker_->cancelTraining(); }

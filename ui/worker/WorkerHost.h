@@ -5,6 +5,7 @@
 
 #include <QObject>
 #include <QThread>
+#include <QVector>
 
 #include "worker/CoreTypes.h"
 
@@ -18,11 +19,19 @@ class WorkerHost : public QObject {
   // Stops the running request, then quits and joins the thread (the core notices within one callback).
   ~WorkerHost() override;
 
-  void loadModel(const QString& directory);
+  // Opens a model and adds the user's own probes from userProbeDirectory (may be empty: none).
+  void loadModel(const QString& directory, const QString& userProbeDirectory = {});
   // Starts a generation that supersedes any running one; returns its id.
   quint64 generate(const dglm::GenerateParams& params);
+  // Starts one request per entry, run one after the other; together they supersede any running request but
+  // never each other. Returns their ids in order.
+  QVector<quint64> generateBatch(const QVector<dglm::GenerateParams>& batch);
   void stop();
   quint64 latestRequestId() const { return latestRequestId_; }
+
+  // Trains a probe after the requests queued before it; returns the job's id. A newer job supersedes it.
+  quint64 trainProbe(const ProbeTrainingRequest& request);
+  void cancelTraining();
 
   GenerationWorker* worker() const { return worker_; }
 
@@ -30,18 +39,26 @@ class WorkerHost : public QObject {
   void modelLoadProgress(double fraction);
   void modelLoaded(const dglm::ModelInfo& info, const QString& device);
   void modelFailed(const QString& message);
+  void modelInfoChanged(const dglm::ModelInfo& info);
+  void warning(const QString& message);
   void progress(quint64 requestId, int stage, double fraction);
   void token(quint64 requestId, int sample, const QString& text, double logprob);
   void finished(quint64 requestId, const dglm::GenerateResult& result);
   void failed(quint64 requestId, const QString& message);
   void cancelled(quint64 requestId);
+  void trainingProgress(quint64 jobId, double fraction);
+  void probeTrained(quint64 jobId, const ProbeTrainingResult& result);
+  void trainingFailed(quint64 jobId, const QString& message);
+  void trainingCancelled(quint64 jobId);
 
   // To the worker (queued: it lives on the other thread).
-  void loadRequested(const QString& directory);
+  void loadRequested(const QString& directory, const QString& userProbeDirectory);
   void generateRequested(quint64 requestId, const dglm::GenerateParams& params);
+  void trainProbeRequested(quint64 jobId, const ProbeTrainingRequest& request);
 
  private:
   QThread thread_;
   GenerationWorker* worker_ = nullptr;  // deleted on its thread when the thread finishes
   quint64 latestRequestId_ = 0;
+  quint64 latestTrainingJob_ = 0;
 };
