@@ -25,6 +25,7 @@
 #include <algorithm>
 
 #include "candidates/CandidateCard.h"
+#include "compare/CompareWindow.h"
 #include "editor/DraftEditor.h"
 #include "guidance/GuidancePanel.h"
 #include "history/HistoryModel.h"
@@ -166,6 +167,11 @@ void MainWindow::buildActions() {
   QMenu* generationMenu = menuBar()->addMenu(tr("&Generation"));
   generationMenu->addAction(generateAction_);
   generationMenu->addAction(stopAction_);
+  generationMenu->addSeparator();
+  QAction* compareAction = generationMenu->addAction(tr("&Compare settings…"), this, &MainWindow::showCompare);
+  compareAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+  compareAction->setToolTip(tr("Run 2 to 4 pinned settings side by side on the same prefix"));
+  toolBar->addAction(compareAction);
 
   QMenu* probesMenu = menuBar()->addMenu(tr("&Probes"));
   QAction* trainProbe = probesMenu->addAction(tr("&Train a probe from a CSV file…"), this, &MainWindow::showProbeTraining);
@@ -265,6 +271,7 @@ void MainWindow::connectWorker() {
   connect(host_, &WorkerHost::modelInfoChanged, this, [this](const dglm::ModelInfo& info) {
     probes_ = probeDescriptions(info);
     guidance_->setProbes(probes_);  // a newly trained probe gets its slider at once
+    if (compare_) compare_->setProbes(probes_);
   });
   connect(host_, &WorkerHost::warning, this, [this](const QString& message) {
     statusBar()->showMessage(message, 15000);
@@ -322,6 +329,22 @@ void MainWindow::openModel(const QString& directory) {
 
 QString MainWindow::userProbeDirectory() const { return options_.dataDirectory + QStringLiteral("/probes"); }
 
+CompareWindow* MainWindow::showCompare() {
+  if (!compare_) {
+    compare_ = new CompareWindow(host_, this);
+    compare_->setProbes(probes_);
+    for (int pane = 0; pane < compare_->paneCount(); ++pane) compare_->pin(pane, guidance_->settings());
+    connect(compare_, &CompareWindow::pinRequested, this, [this](int pane) { compare_->pin(pane, guidance_->settings()); });
+    connect(compare_, &CompareWindow::runRequested, this, [this] {
+      if (haveModel()) compare_->run(editor_->prefix());
+    });
+  }
+  compare_->show();
+  compare_->raise();
+  compare_->activateWindow();
+  return compare_;
+}
+
 ProbeTrainingDialog* MainWindow::showProbeTraining() {
   if (!probeTraining_) probeTraining_ = new ProbeTrainingDialog(host_, userProbeDirectory(), this);
   probeTraining_->show();
@@ -331,7 +354,7 @@ ProbeTrainingDialog* MainWindow::showProbeTraining() {
 }
 
 void MainWindow::generate() {
-  if (!modelReady_) return showError(tr("No model"), tr("Open a model directory first (File ▸ Open model directory)."));
+  if (!haveModel()) return;
   runningSettings_ = guidance_->settings();
   runningPrefix_ = editor_->prefix();
   resetCards(runningSettings_.samples);
@@ -343,6 +366,11 @@ void MainWindow::generate() {
 }
 
 void MainWindow::stop() { host_->stop(); }
+
+bool MainWindow::haveModel() {
+  if (!modelReady_) showError(tr("No model"), tr("Open a model directory first (File ▸ Open model directory)."));
+  return modelReady_;
+}
 
 void MainWindow::setBusy(bool busy) {
   generateAction_->setEnabled(modelReady_);  // generating again while busy supersedes the running request
@@ -373,6 +401,7 @@ void MainWindow::onModelLoaded(const dglm::ModelInfo& info, const QString& devic
   modelReady_ = true;
   probes_ = probeDescriptions(info);
   guidance_->setProbes(probes_);
+  if (compare_) compare_->setProbes(probes_);
   const QString name = QString::fromStdString(info.config.name);
   modelLabel_->setText(name.isEmpty() ? QString::fromStdString(info.directory) : name);
   modelLabel_->setToolTip(QString::fromStdString(info.directory));

@@ -13,6 +13,7 @@
 
 class Autosave;
 class CandidateCard;
+class CompareWindow;
 class DraftEditor;
 class GuidancePanel;
 class HistoryModel;
@@ -53,6 +54,8 @@ class MainWindow : public QMainWindow {
   void stop();
   // Opens (or raises) the dialog that trains a probe from a CSV file.
   ProbeTrainingDialog* showProbeTraining();
+  // Opens (or raises) compare mode; a new one starts with every pane pinned to the current settings.
+  CompareWindow* showCompare();
 
  signals:
   // The model finished loading (true) or could not be opened (false).
@@ -71,6 +74,8 @@ class MainWindow : public QMainWindow {
   void restoreState();
   void offerRecovery();
   void showError(const QString& title, const QString& message);
+  // True when a model is loaded; else says so.
+  bool haveModel();
   void setBusy(bool busy);
   void resetCards(int samples);
   void reloadPresetNames();
@@ -92,6 +97,7 @@ class MainWindow : public QMainWindow {
   Autosave* autosave_ = nullptr;
   std::unique_ptr<PresetStore> presets_;
   ProbeTrainingDialog* probeTraining_ = nullptr;
+  CompareWindow* compare_ = nullptr;
   QComboBox* presetPicker_ = nullptr;
   QVBoxLayout* cardLayout_ = nullptr;
   QLabel* cardsPlaceholder_ = nullptr;

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plot/PerplexityPlot.h"
 
+#include <QFileDialog>
+#include <QMenu>
+#include <QMessageBox>
+
 PerplexityPlot::PerplexityPlot(QWidget* parent) : QCustomPlot(parent) {
   xAxis->setLabel(tr("tokens"));
   yAxis->setLabel(tr("running perplexity"));
@@ -10,28 +14,61 @@ PerplexityPlot::PerplexityPlot(QWidget* parent) : QCustomPlot(parent) {
   legend->setFont(font());
   axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   setMinimumHeight(160);
+  addPlotExportMenu(this);
 }
 
 void PerplexityPlot::startRun(int samples) {
-  clearGraphs();
-  series_ = QVector<RunningPerplexity>(samples);
+  QVector<Series> series;
   for (int sample = 0; sample < samples; ++sample) {
-    QCPGraph* graph = addGraph();
-    graph->setName(tr("Sample %1").arg(sample + 1));
-    // Hues spread evenly so that K lines stay apart.
-    graph->setPen(QPen(QColor::fromHsv((sample * 360 / qMax(samples, 1) + 210) % 360, 200, 200), 2));
+    series.append({tr("Sample %1").arg(sample + 1),
+                   QColor::fromHsv((sample * 360 / qMax(samples, 1) + 210) % 360, 200, 200)});
   }
-  legend->setVisible(samples > 0);
+  startSeries(series);
+}
+
+void PerplexityPlot::startSeries(const QVector<Series>& series) {
+  clearGraphs();
+  series_ = QVector<RunningPerplexity>(series.size());
+  bool anyNamed = false;
+  for (const Series& curve : series) {
+    QCPGraph* graph = addGraph();
+    graph->setPen(QPen(curve.colour, 2));
+    graph->setName(curve.name);
+    if (curve.name.isEmpty()) graph->removeFromLegend();
+    anyNamed = anyNamed || !curve.name.isEmpty();
+  }
+  legend->setVisible(anyNamed);
   replot(QCustomPlot::rpQueuedReplot);
 }
 
-void PerplexityPlot::addToken(int sample, double logprob) {
-  if (sample < 0 || sample >= series_.size()) return;
-  const double value = series_[sample].add(logprob);
-  graph(sample)->addData(series_[sample].tokens(), value);
+void PerplexityPlot::addToken(int series, double logprob) {
+  if (series < 0 || series >= series_.size()) return;
+  const double value = series_[series].add(logprob);
+  graph(series)->addData(series_[series].tokens(), value);
   rescaleAxes();
   xAxis->setRangeLower(0);
   yAxis->setRangeLower(qMin(1.0, yAxis->range().lower));
   yAxis->setRangeUpper(yAxis->range().upper * 1.1);
   replot(QCustomPlot::rpQueuedReplot);  // many tokens per frame coalesce into one repaint
+}
+
+bool savePlot(QCustomPlot* plot, const QString& path) {
+  if (path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive)) return plot->savePdf(path);
+  return plot->savePng(path);
+}
+
+void addPlotExportMenu(QCustomPlot* plot) {
+  plot->setContextMenuPolicy(Qt::CustomContextMenu);
+  QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint& position) {
+    QMenu menu(plot);
+    const auto saveAs = [plot](const QString& filter, const QString& suffix) {
+      QString path = QFileDialog::getSaveFileName(plot, QCustomPlot::tr("Save plot"), QStringLiteral("plot.") + suffix, filter);
+      if (path.isEmpty()) return;
+      if (!path.endsWith("." + suffix, Qt::CaseInsensitive)) path += "." + suffix;
+      if (!savePlot(plot, path)) QMessageBox::warning(plot, QCustomPlot::tr("Save plot"), QCustomPlot::tr("Could not write %1").arg(path));
+    };
+    menu.addAction(QCustomPlot::tr("Save plot as PNG…"), plot, [saveAs] { saveAs(QCustomPlot::tr("PNG images (*.png)"), "png"); });
+    menu.addAction(QCustomPlot::tr("Save plot as PDF…"), plot, [saveAs] { saveAs(QCustomPlot::tr("PDF documents (*.pdf)"), "pdf"); });
+    menu.exec(plot->mapToGlobal(position));
+  });
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Live running perplexity of each sample as its tokens arrive: where the model starts to struggle shows up
-// as a rising curve.
+// as a rising curve. Right-click saves the plot as PNG or PDF.
 #pragma once
 
+#include <QColor>
 #include <QVector>
 #include <qcustomplot.h>
 
@@ -12,11 +13,25 @@ class PerplexityPlot : public QCustomPlot {
   Q_OBJECT
 
  public:
+  // One curve: its legend name (empty: not in the legend) and colour.
+  struct Series {
+    QString name;
+    QColor colour;
+  };
+
   explicit PerplexityPlot(QWidget* parent = nullptr);
 
+  // One curve per sample, in hues spread evenly so that K lines stay apart.
   void startRun(int samples);
-  void addToken(int sample, double logprob);
+  // Any curves, e.g. compare mode's samples coloured per pane.
+  void startSeries(const QVector<Series>& series);
+  void addToken(int series, double logprob);
 
  private:
   QVector<RunningPerplexity> series_;
 };
+
+// Adds "Save plot as PNG…" and "Save plot as PDF…" to the plot's context menu.
+void addPlotExportMenu(QCustomPlot* plot);
+// Writes the plot to `path`, as PDF when the name ends in .pdf, else PNG; false when it could not.
+bool savePlot(QCustomPlot* plot, const QString& path);
