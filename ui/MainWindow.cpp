@@ -5,6 +5,7 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -29,9 +30,12 @@
 #include "editor/DraftEditor.h"
 #include "guidance/GuidancePanel.h"
 #include "history/HistoryModel.h"
+#include "persistence/AtomicFile.h"
 #include "persistence/Autosave.h"
+#include "persistence/DraftExport.h"
 #include "persistence/PresetStore.h"
 #include "plot/PerplexityPlot.h"
+#include "plot/ProbeScorePlot.h"
 #include "probes/ProbeTrainingDialog.h"
 #include "worker/WorkerHost.h"
 
@@ -75,6 +79,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
       editor_(new DraftEditor),
       guidance_(new GuidancePanel),
       plot_(new PerplexityPlot),
+      scorePlot_(new ProbeScorePlot),
       history_(new HistoryModel(this)),
       autosave_(new Autosave(options.dataDirectory + "/draft.txt", options.dataDirectory + "/recovery.txt",
                              Autosave::kDefaultIntervalMs, this)),
@@ -132,6 +137,11 @@ void MainWindow::buildActions() {
     }
   });
   saveAction->setShortcut(QKeySequence::Save);
+  QMenu* exportMenu = fileMenu->addMenu(tr("&Export draft as"));
+  exportMenu->setToolTip(tr("The draft, the settings and every candidate of the history"));
+  exportMenu->addAction(tr("&Markdown…"), this, [this] { exportDraft(int(ExportFormat::Markdown)); });
+  exportMenu->addAction(tr("&Plain text…"), this, [this] { exportDraft(int(ExportFormat::PlainText)); });
+  exportMenu->addAction(tr("&JSON…"), this, [this] { exportDraft(int(ExportFormat::Json)); });
   fileMenu->addSeparator();
   fileMenu->addAction(tr("&Import presets…"), this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Import presets"), {}, tr("Presets (*.json)"));
@@ -224,6 +234,11 @@ void MainWindow::buildDocks() {
   plotDock->setWidget(plot_);
   addDockWidget(Qt::BottomDockWidgetArea, plotDock);
 
+  auto* scoreDock = new QDockWidget(tr("Probe scores"));
+  scoreDock->setObjectName("ProbeScoreDock");
+  scoreDock->setWidget(scorePlot_);
+  addDockWidget(Qt::BottomDockWidgetArea, scoreDock);
+
   auto* historyView = new QTreeView;
   historyView->setModel(history_);
   historyView->setUniformRowHeights(true);
@@ -242,6 +257,7 @@ void MainWindow::buildDocks() {
   historyDock->setObjectName("HistoryDock");
   historyDock->setWidget(historyView);
   addDockWidget(Qt::BottomDockWidgetArea, historyDock);
+  tabifyDockWidget(plotDock, scoreDock);
   tabifyDockWidget(plotDock, historyDock);
   plotDock->raise();
 }
@@ -359,6 +375,7 @@ void MainWindow::generate() {
   runningPrefix_ = editor_->prefix();
   resetCards(runningSettings_.samples);
   plot_->startRun(runningSettings_.samples);
+  scorePlot_->clearScores();
   tokensThisRun_ = 0;
   speedLabel_->clear();
   runningRequest_ = host_->generate(toGenerateParams(runningPrefix_, runningSettings_));
@@ -366,6 +383,19 @@ void MainWindow::generate() {
 }
 
 void MainWindow::stop() { host_->stop(); }
+
+void MainWindow::exportDraft(int format) {
+  const auto chosen = ExportFormat(format);
+  const QString suffix = exportSuffix(chosen);
+  QString path = QFileDialog::getSaveFileName(this, tr("Export draft"), "draft." + suffix,
+                                              tr("*.%1 files (*.%1)").arg(suffix));
+  if (path.isEmpty()) return;
+  if (QFileInfo(path).suffix().isEmpty()) path += "." + suffix;
+  QString error;
+  const QByteArray bytes = ::exportDraft(chosen, editor_->toPlainText(), guidance_->settings(), *history_);
+  if (!writeFileAtomically(path, bytes, &error)) return showError(tr("Could not export the draft"), error);
+  statusBar()->showMessage(tr("Exported to %1").arg(path), 5000);
+}
 
 bool MainWindow::haveModel() {
   if (!modelReady_) showError(tr("No model"), tr("Open a model directory first (File ▸ Open model directory)."));
@@ -386,6 +416,11 @@ void MainWindow::resetCards(int samples) {
   for (int sample = 0; sample < samples; ++sample) {
     auto* card = new CandidateCard(sample);
     connect(card, &CandidateCard::insertRequested, editor_, &DraftEditor::insertContinuation);
+    connect(card, &CandidateCard::replaceRequested, editor_, &DraftEditor::replaceSelection);
+    connect(card, &CandidateCard::continueRequested, this, [this](const QString& text) {
+      editor_->insertContinuation(text);  // the cursor ends after it: the next prefix
+      generate();
+    });
     cardLayout_->insertWidget(cardLayout_->count() - 1, card);  // before the stretch
     cards_.append(card);
   }
@@ -440,10 +475,10 @@ void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& resul
   QVector<HistoryCandidate> kept;
   for (size_t i = 0; i < result.candidates.size() && int(i) < cards_.size(); ++i) {
     const dglm::Candidate& candidate = result.candidates[i];
-    const QString text = QString::fromStdString(candidate.text);
-    cards_[int(i)]->finish(text, candidate.perplexity, describeScores(candidate, probes_));
-    kept.append({text, candidate.perplexity});
+    cards_[int(i)]->finish(candidate, describeScores(candidate, probes_));
+    kept.append({QString::fromStdString(candidate.text), candidate.perplexity});
   }
+  scorePlot_->showScores(result.candidates, runningSettings_, probes_);
   history_->addRun(runningPrefix_, runningSettings_, kept);
   if (result.times.decode_s > 0 && tokensThisRun_ > 0) {
     speedLabel_->setText(tr("%1 tokens/s").arg(tokensThisRun_ / result.times.decode_s, 0, 'f', 1));

@@ -18,6 +18,7 @@ class DraftEditor;
 class GuidancePanel;
 class HistoryModel;
 class PerplexityPlot;
+class ProbeScorePlot;
 class PresetStore;
 class ProbeTrainingDialog;
 class QAction;
@@ -46,6 +47,8 @@ class MainWindow : public QMainWindow {
   QVector<CandidateCard*> candidateCards() const { return cards_; }
   HistoryModel* historyModel() const { return history_; }
   WorkerHost* workerHost() const { return host_; }
+  PerplexityPlot* perplexityPlot() const { return plot_; }
+  ProbeScorePlot* probeScorePlot() const { return scorePlot_; }
   // Where trained probes are saved, and loaded from with every model.
   QString userProbeDirectory() const;
 
@@ -68,6 +71,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildActions();
+  void exportDraft(int format);  // ExportFormat as int (the header stays free of persistence types)
   void buildDocks();
   void buildStatusBar();
   void connectWorker();
@@ -93,6 +97,7 @@ class MainWindow : public QMainWindow {
   DraftEditor* editor_ = nullptr;
   GuidancePanel* guidance_ = nullptr;
   PerplexityPlot* plot_ = nullptr;
+  ProbeScorePlot* scorePlot_ = nullptr;
   HistoryModel* history_ = nullptr;
   Autosave* autosave_ = nullptr;
   std::unique_ptr<PresetStore> presets_;

@@ -6,6 +6,9 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBlock>
+#include <QTextBrowser>
+#include <qcustomplot.h>
 
 #include "MainWindow.h"
 #include "candidates/CandidateCard.h"
@@ -13,6 +16,7 @@
 #include "editor/DraftEditor.h"
 #include "guidance/GuidancePanel.h"
 #include "history/HistoryModel.h"
+#include "plot/ProbeScorePlot.h"
 
 namespace {
 constexpr int kTimeoutMs = 120000;
@@ -79,6 +83,62 @@ class TestMainWindow : public QObject {
     QCOMPARE(window.editor()->toPlainText(), "It was a quiet morning" + card->text());
     window.editor()->undo();
     QCOMPARE(window.editor()->toPlainText(), QString("It was a quiet morning"));
+  }
+
+  void cardsShadeTokensReplaceTheSelectionAndContinue() {
+    QVERIFY(CandidateCard::surpriseColour(0.0).alpha() == 0);
+    QVERIFY(CandidateCard::surpriseColour(-2.0).alpha() < CandidateCard::surpriseColour(-6.0).alpha());
+    QCOMPARE(CandidateCard::surpriseColour(-50.0), CandidateCard::surpriseColour(-CandidateCard::kMaxSurprise));
+
+    MainWindow window(options());
+    QSignalSpy settled(&window, &MainWindow::modelSettled);
+    window.openModel(modelDir_.path());
+    QVERIFY(settled.wait(kTimeoutMs));
+    GenerationSettings settings;
+    settings.samples = 3;
+    settings.maxNewTokens = 5;
+    settings.steps = 3;
+    window.guidancePanel()->setSettings(settings);
+    window.editor()->setPlainText("one two three");
+    window.editor()->moveCursor(QTextCursor::End);
+    QSignalSpy generated(&window, &MainWindow::generationSettled);
+    window.generate();
+    QVERIFY(generated.wait(kTimeoutMs));
+
+    // Every token carries its log-probability as a tooltip.
+    CandidateCard* card = window.candidateCards().first();
+    QStringList tooltips;
+    for (QTextBlock block = card->body()->document()->begin(); block.isValid(); block = block.next()) {
+      for (auto fragment = block.begin(); !fragment.atEnd(); ++fragment) tooltips << fragment.fragment().charFormat().toolTip();
+    }
+    QVERIFY(!tooltips.isEmpty());
+    for (const QString& tooltip : tooltips) QVERIFY2(tooltip.startsWith("log-prob -") || tooltip.startsWith("log-prob 0"), qPrintable(tooltip));
+
+    // One bar per probe and sample in the probe-score plot.
+    QCOMPARE(window.probeScorePlot()->plottableCount(), 3);
+    for (int probe = 0; probe < 3; ++probe) {
+      QCOMPARE(qobject_cast<QCPBars*>(window.probeScorePlot()->plottable(probe))->data()->size(), 3);
+    }
+
+    // Replace selection: "two" becomes the candidate, one undo step.
+    QTextCursor cursor = window.editor()->textCursor();
+    cursor.setPosition(4);
+    cursor.setPosition(7, QTextCursor::KeepAnchor);
+    window.editor()->setTextCursor(cursor);
+    emit card->replaceRequested(card->text());
+    QCOMPARE(window.editor()->toPlainText(), "one " + card->text() + " three");
+    window.editor()->undo();
+    QCOMPARE(window.editor()->toPlainText(), QString("one two three"));
+
+    // Continue from this card: inserted at the end, then a new run starts from there.
+    window.editor()->moveCursor(QTextCursor::End);
+    generated.clear();
+    const QString continued = card->text();
+    emit card->continueRequested(continued);
+    QCOMPARE(window.editor()->toPlainText(), "one two three" + continued);
+    QVERIFY(generated.wait(kTimeoutMs));
+    const QModelIndex secondPrefix = window.historyModel()->index(1, 0);
+    QCOMPARE(secondPrefix.data(HistoryModel::FullTextRole).toString(), "one two three" + continued);
   }
 
   void prefixIsTheSelectionOrTheTextBeforeTheCursor() {

@@ -8,6 +8,7 @@
 #include <QPushButton>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+#include <cmath>
 
 CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), sample_(sample) {
   setFrameShape(QFrame::StyledPanel);
@@ -19,6 +20,7 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
   body_ = new QTextBrowser;
   body_->setOpenLinks(false);
   body_->setMinimumHeight(70);
+  body_->setToolTip(tr("Shading: how surprised the model was by each token. Hover a token for its log-probability."));
   layout->addWidget(body_, 1);
 
   status_ = new QLabel;
@@ -26,42 +28,70 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
   layout->addWidget(status_);
 
   auto* buttons = new QHBoxLayout;
-  insert_ = new QPushButton(tr("Insert at cursor"));
-  insert_->setToolTip(tr("Insert this continuation into the draft (undo with Ctrl+Z)"));
-  copy_ = new QPushButton(tr("Copy"));
-  buttons->addWidget(insert_);
-  buttons->addWidget(copy_);
+  const auto addAction = [&](const QString& label, const QString& toolTip, auto onClick) {
+    auto* button = new QPushButton(label);
+    button->setToolTip(toolTip);
+    connect(button, &QPushButton::clicked, this, onClick);
+    buttons->addWidget(button);
+    actions_.append(button);
+  };
+  addAction(tr("Insert at cursor"), tr("Insert this continuation into the draft (undo with Ctrl+Z)"),
+            [this] { emit insertRequested(text_); });
+  addAction(tr("Replace selection"), tr("Put this continuation in place of the selected text (undo with Ctrl+Z)"),
+            [this] { emit replaceRequested(text_); });
+  addAction(tr("Continue from this card"), tr("Insert this continuation, then write on from its end"),
+            [this] { emit continueRequested(text_); });
+  addAction(tr("Copy"), tr("Copy this continuation to the clipboard"),
+            [this] { QApplication::clipboard()->setText(text_); });
   buttons->addStretch(1);
   layout->addLayout(buttons);
 
-  connect(insert_, &QPushButton::clicked, this, [this] { emit insertRequested(text_); });
-  connect(copy_, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(text_); });
-  insert_->setEnabled(false);
-  copy_->setEnabled(false);
+  enableActions(false);
   updateStatus(tr("waiting…"));
+}
+
+QColor CandidateCard::surpriseColour(double logprob) {
+  const double strength = qBound(0.0, -logprob / kMaxSurprise, 1.0);
+  return QColor(255, 140, 0, int(std::lround(strength * 170)));
+}
+
+void CandidateCard::appendShaded(const QString& text, double logprob) {
+  QTextCharFormat format;
+  format.setBackground(surpriseColour(logprob));
+  format.setToolTip(tr("log-prob %1 (p = %2)").arg(logprob, 0, 'f', 2).arg(std::exp(logprob), 0, 'g', 2));
+  QTextCursor cursor(body_->document());
+  cursor.movePosition(QTextCursor::End);
+  cursor.insertText(text, format);
 }
 
 void CandidateCard::appendToken(const QString& text, double logprob) {
   text_ += text;
   perplexity_.add(logprob);
-  body_->moveCursor(QTextCursor::End);
-  body_->insertPlainText(text);
+  appendShaded(text, logprob);
   updateStatus();
 }
 
-void CandidateCard::finish(const QString& text, double perplexity, const QString& scores) {
-  text_ = text;
-  body_->setPlainText(text);
-  status_->setText(tr("perplexity %1%2").arg(perplexity, 0, 'f', 1).arg(scores.isEmpty() ? QString() : " · " + scores));
-  insert_->setEnabled(true);
-  copy_->setEnabled(true);
+void CandidateCard::finish(const dglm::Candidate& candidate, const QString& scores) {
+  text_ = QString::fromStdString(candidate.text);
+  body_->clear();
+  QString joined;
+  for (const dglm::Token& token : candidate.tokens) joined += QString::fromStdString(token.text);
+  if (joined == text_) {
+    for (const dglm::Token& token : candidate.tokens) appendShaded(QString::fromStdString(token.text), token.logprob);
+  } else {
+    body_->setPlainText(text_);  // tidied text no longer lines up with its tokens: no shading
+  }
+  status_->setText(tr("perplexity %1%2").arg(candidate.perplexity, 0, 'f', 1).arg(scores.isEmpty() ? QString() : " · " + scores));
+  enableActions(true);
 }
 
 void CandidateCard::markStopped() {
   updateStatus(tr("stopped"));
-  const bool hasText = !text_.isEmpty();
-  insert_->setEnabled(hasText);
-  copy_->setEnabled(hasText);
+  enableActions(!text_.isEmpty());
+}
+
+void CandidateCard::enableActions(bool enabled) {
+  for (QPushButton* button : actions_) button->setEnabled(enabled);
 }
 
 void CandidateCard::updateStatus(const QString& extra) {

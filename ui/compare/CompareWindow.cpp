@@ -21,17 +21,6 @@ namespace {
 
 enum SummaryColumn { SettingsColumn, PerplexityColumn, Dist3Column, FirstProbeColumn };
 
-// The class a pane's probe score is read for: the guided target, else the probe's last class (as in guidance).
-int scoredClass(const ProbeDescription& probe, const GenerationSettings& settings) {
-  for (const ProbeGuide& guide : settings.guides) {
-    if (guide.probe == probe.name && !guide.targetClass.isEmpty()) {
-      const int index = int(probe.classes.indexOf(guide.targetClass));
-      if (index >= 0) return index;
-    }
-  }
-  return int(probe.classes.size()) - 1;
-}
-
 }  // namespace
 
 PaneSummary summarizeRun(const dglm::GenerateResult& result, const GenerationSettings& settings,
@@ -45,7 +34,7 @@ PaneSummary summarizeRun(const dglm::GenerateResult& result, const GenerationSet
   }
   summary.dist3 = dglm::distinct_n(texts, 3);
   for (const ProbeDescription& probe : probes) {
-    const int wanted = scoredClass(probe, settings);
+    const int wanted = scoredClassIndex(probe, settings);
     double total = 0;
     int scored = 0;
     for (const dglm::Candidate& candidate : result.candidates) {
@@ -258,7 +247,7 @@ void CompareWindow::rebuildTable() {
       const ProbeDescription& description = probes_[probe];
       QTableWidgetItem* item = number(FirstProbeColumn + probe, summary->meanProbeScores.value(description.name), 2);
       item->setToolTip(tr("Mean probability of “%1” over the pane's samples")
-                           .arg(description.classes.value(scoredClass(description, panes_[index].settings))));
+                           .arg(description.classes.value(scoredClassIndex(description, panes_[index].settings))));
     }
   }
 }

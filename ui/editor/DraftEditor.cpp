@@ -25,3 +25,12 @@ void DraftEditor::insertContinuation(const QString& text) {
   setTextCursor(cursor);
   setFocus();
 }
+
+void DraftEditor::replaceSelection(const QString& text) {
+  QTextCursor cursor = textCursor();
+  cursor.beginEditBlock();
+  cursor.insertText(text);  // replaces the selection
+  cursor.endEditBlock();
+  setTextCursor(cursor);
+  setFocus();
+}

@@ -14,4 +14,6 @@ class DraftEditor : public QPlainTextEdit {
   QString prefix() const;
   // Inserts after the cursor (after the selection, which stays the prompt) as one undoable edit.
   void insertContinuation(const QString& text);
+  // Puts text in place of the selection (at the cursor when nothing is selected) as one undoable edit.
+  void replaceSelection(const QString& text);
 };

@@ -58,3 +58,13 @@ QString GenerationSettings::summary() const {
   }
   return parts.join(QStringLiteral(" · "));
 }
+
+int scoredClassIndex(const ProbeDescription& probe, const GenerationSettings& settings) {
+  for (const ProbeGuide& guide : settings.guides) {
+    if (guide.probe == probe.name && !guide.targetClass.isEmpty()) {
+      const int index = int(probe.classes.indexOf(guide.targetClass));
+      if (index >= 0) return index;
+    }
+  }
+  return int(probe.classes.size()) - 1;
+}

@@ -53,3 +53,7 @@ struct ProbeDescription {
   QString description;
   QStringList classes;
 };
+
+// The class whose probability is reported for `probe` under `settings`: the class a guide steers towards, else
+// the probe's last class (the one guidance uses when no class is named).
+int scoredClassIndex(const ProbeDescription& probe, const GenerationSettings& settings);

@@ -4,19 +4,10 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QSaveFile>
+
+#include "persistence/AtomicFile.h"
 
 namespace {
-
-bool writeAtomically(const QString& path, const QString& text, QString* error) {
-  QDir().mkpath(QFileInfo(path).absolutePath());
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly) || file.write(text.toUtf8()) < 0 || !file.commit()) {
-    *error = QStringLiteral("Could not write %1: %2").arg(path, file.errorString());
-    return false;
-  }
-  return true;
-}
 
 QString readText(const QString& path) {
   QFile file(path);
@@ -48,7 +39,7 @@ void Autosave::discardRecovery() {
 QString Autosave::savedDraft() const { return readText(draftPath_); }
 
 bool Autosave::saveDraft(const QString& text) {
-  if (!writeAtomically(draftPath_, text, &error_)) return false;
+  if (!writeFileAtomically(draftPath_, text.toUtf8(), &error_)) return false;
   dirty_ = false;
   QFile::remove(recoveryPath_);
   return true;
@@ -61,7 +52,7 @@ void Autosave::noteEdited(const QString& text) {
 
 bool Autosave::writeRecovery() {
   if (!dirty_) return true;
-  if (!writeAtomically(recoveryPath_, pendingText_, &error_)) {
+  if (!writeFileAtomically(recoveryPath_, pendingText_.toUtf8(), &error_)) {
     emit writeFailed(error_);
     return false;
   }

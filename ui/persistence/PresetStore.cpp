@@ -6,7 +6,8 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
+
+#include "persistence/AtomicFile.h"
 
 namespace {
 constexpr int kPresetFormatVersion = 1;
@@ -76,13 +77,7 @@ bool PresetStore::writeFile(const QString& path, const QMap<QString, GenerationS
   }
   const QJsonObject root{{"format", kPresetFormatVersion}, {"presets", array}};
 
-  QDir().mkpath(QFileInfo(path).absolutePath());
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(root).toJson()) < 0 || !file.commit()) {
-    error_ = QStringLiteral("Could not write %1: %2").arg(path, file.errorString());
-    return false;
-  }
-  return true;
+  return writeFileAtomically(path, QJsonDocument(root).toJson(), &error_);
 }
 
 std::optional<QMap<QString, GenerationSettings>> PresetStore::readFile(const QString& path) const {

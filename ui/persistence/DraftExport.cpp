@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "persistence/DraftExport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "history/HistoryModel.h"
+
+namespace {
+
+// The history as JSON: [{prefix, runs: [{settings, candidates: [{text, perplexity}]}]}]. The other formats
+// are written from this, so that all three always hold the same content.
+QJsonArray historyAsJson(const HistoryModel& history) {
+  QJsonArray prefixes;
+  for (int prefixRow = 0; prefixRow < history.rowCount(); ++prefixRow) {
+    const QModelIndex prefix = history.index(prefixRow, 0);
+    QJsonArray runs;
+    for (int runRow = 0; runRow < history.rowCount(prefix); ++runRow) {
+      const QModelIndex run = history.index(runRow, 0, prefix);
+      QJsonArray candidates;
+      for (int candidateRow = 0; candidateRow < history.rowCount(run); ++candidateRow) {
+        const QModelIndex candidate = history.index(candidateRow, 0, run);
+        candidates.append(QJsonObject{{"text", candidate.data(HistoryModel::FullTextRole).toString()},
+                                      {"perplexity", candidate.data(HistoryModel::PerplexityRole).toDouble()}});
+      }
+      runs.append(QJsonObject{{"settings", run.data(HistoryModel::SettingsRole).value<GenerationSettings>().toJson()},
+                              {"candidates", candidates}});
+    }
+    prefixes.append(QJsonObject{{"prefix", prefix.data(HistoryModel::FullTextRole).toString()}, {"runs", runs}});
+  }
+  return prefixes;
+}
+
+// Markdown and plain text differ only in how headings, quotes and list items look.
+struct TextStyle {
+  QString (*heading)(int level, const QString& title);
+  QString (*quote)(const QString& text);
+  QString (*item)(int number, const QString& text);
+};
+
+QString exportAsText(const TextStyle& style, const QString& draft, const GenerationSettings& settings,
+                     const QJsonArray& history) {
+  QString out = style.heading(1, QObject::tr("Draft")) + draft + QStringLiteral("\n\n");
+  out += style.heading(2, QObject::tr("Settings")) + settings.summary() + QStringLiteral("\n\n");
+  out += style.heading(2, QObject::tr("History"));
+  for (const QJsonValue& prefixValue : history) {
+    const QJsonObject prefix = prefixValue.toObject();
+    out += style.heading(3, QObject::tr("Prefix")) + style.quote(prefix["prefix"].toString()) + QStringLiteral("\n");
+    int runNumber = 0;
+    for (const QJsonValue& runValue : prefix["runs"].toArray()) {
+      const QJsonObject run = runValue.toObject();
+      const GenerationSettings runSettings = GenerationSettings::fromJson(run["settings"].toObject());
+      out += style.heading(4, QObject::tr("Run %1: %2").arg(++runNumber).arg(runSettings.summary()));
+      int candidateNumber = 0;
+      for (const QJsonValue& candidateValue : run["candidates"].toArray()) {
+        const QJsonObject candidate = candidateValue.toObject();
+        out += style.item(++candidateNumber, QObject::tr("%1 (perplexity %2)")
+                                                 .arg(candidate["text"].toString().trimmed())
+                                                 .arg(candidate["perplexity"].toDouble(), 0, 'f', 1));
+      }
+      out += QStringLiteral("\n");
+    }
+  }
+  return out;
+}
+
+const TextStyle kMarkdown{
+    [](int level, const QString& title) { return QString(level, QLatin1Char('#')) + " " + title + "\n\n"; },
+    [](const QString& text) { return "> " + QString(text).replace("\n", "\n> ") + "\n"; },
+    [](int number, const QString& text) { return QStringLiteral("%1. %2\n").arg(number).arg(text); }};
+
+const TextStyle kPlainText{
+    [](int level, const QString& title) {
+      const QString underline(title.size(), level <= 2 ? QLatin1Char('=') : QLatin1Char('-'));
+      return title + "\n" + underline + "\n\n";
+    },
+    [](const QString& text) { return "    " + QString(text).replace("\n", "\n    ") + "\n"; },
+    [](int number, const QString& text) { return QStringLiteral("  %1) %2\n").arg(number).arg(text); }};
+
+}  // namespace
+
+QString exportSuffix(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::Markdown: return QStringLiteral("md");
+    case ExportFormat::PlainText: return QStringLiteral("txt");
+    case ExportFormat::Json: return QStringLiteral("json");
+  }
+  return {};
+}
+
+QByteArray exportDraft(ExportFormat format, const QString& draft, const GenerationSettings& settings,
+                       const HistoryModel& history) {
+  const QJsonArray runs = historyAsJson(history);
+  switch (format) {
+    case ExportFormat::Markdown: return exportAsText(kMarkdown, draft, settings, runs).toUtf8();
+    case ExportFormat::PlainText: return exportAsText(kPlainText, draft, settings, runs).toUtf8();
+    case ExportFormat::Json:
+      return QJsonDocument(QJsonObject{{"format", "dglm-writer-export"},
+                                       {"version", 1},
+                                       {"draft", draft},
+                                       {"settings", settings.toJson()},
+                                       {"history", runs}})
+          .toJson(QJsonDocument::Indented);
+  }
+  return {};
+}
