@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "decoding/logit_processors.h"
+#include "diffusion/schedule.h"
 #include "dglm/error.h"
 
 namespace dglm::pipeline {
@@ -50,6 +51,19 @@ void validate(const GenerateParams& p) {
           "must be in (0, 1]");
   require(std::isfinite(p.decoding.repetition_penalty) && p.decoding.repetition_penalty > 0,
           "decoding.repetition_penalty", "must be > 0");
+}
+
+torch::Tensor soft_prompts(nn::PromptGenerator& prompt, const torch::Tensor& x, const torch::Tensor& eps,
+                           const torch::Tensor& alpha_bar) {
+  return prompt->forward(diffusion::add_noise(x, eps, alpha_bar), alpha_bar);
+}
+
+torch::Tensor decoder_input(nn::Decoder& decoder, const torch::Tensor& context_ids, const torch::Tensor& soft_prompts,
+                            const torch::Tensor& continuation_ids) {
+  std::vector<torch::Tensor> parts{decoder->embed_tokens(context_ids)};
+  if (soft_prompts.defined()) parts.push_back(soft_prompts);
+  if (continuation_ids.defined()) parts.push_back(decoder->embed_tokens(continuation_ids));
+  return torch::cat(parts, 1);
 }
 
 GenerateResult run_guarded(const GenerateParams& params, const std::function<GenerateResult()>& generate) {
@@ -102,9 +116,8 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Ten
   report(Stage::Decode, 0);
   auto history = torch::tensor(context).unsqueeze(0).expand({K, -1}).contiguous();
   nn::KVCache cache;
-  auto inputs = model.decoder->embed_tokens(history.to(model.device));
-  if (soft_prompts.defined()) inputs = torch::cat({inputs, soft_prompts}, 1);
-  auto logits = model.decoder->forward(inputs, &cache).select(1, -1);
+  auto logits = model.decoder->forward(decoder_input(model.decoder, history.to(model.device), soft_prompts), &cache)
+                    .select(1, -1);
 
   const auto& d = params.decoding;
   LogitChain chain;

@@ -35,6 +35,18 @@ std::vector<diffusion::ProbeTerm> probe_terms(const Model::Impl& model, const st
 // dglm::Error (LibTorch errors, exceptions thrown by callbacks) into Error(Internal).
 GenerateResult run_guarded(const GenerateParams& params, const std::function<GenerateResult()>& generate);
 
+// Soft prompts [B, P, d] from standardised proposals x [B, D], re-noised to signal level alpha_bar [B] with
+// noise eps [B, D]: the prompt generator is told the level it sees. Shared by generation and training.
+torch::Tensor soft_prompts(nn::PromptGenerator& prompt, const torch::Tensor& x, const torch::Tensor& eps,
+                           const torch::Tensor& alpha_bar);
+
+// The decoder's input embeddings [B, T, d] in DGLM's one layout, [context][soft prompts][continuation]:
+// context_ids [B, C] int64 are [bos][prefix tokens], soft_prompts [B, P, d] (undefined: none, plain AR) and
+// continuation_ids [B, N] int64 (undefined: none yet). Generation and the joint training of prompt generator and
+// decoder both build their input here, so that the decoder is trained on exactly what it is later given.
+torch::Tensor decoder_input(nn::Decoder& decoder, const torch::Tensor& context_ids, const torch::Tensor& soft_prompts,
+                            const torch::Tensor& continuation_ids = {});
+
 // Changes the processed logits [K, V] of one decoding step before sampling. generated[k] holds sample k's
 // tokens so far.
 using StepLogitsHook = std::function<void(torch::Tensor& logits, const std::vector<std::vector<int>>& generated)>;

@@ -9,7 +9,6 @@
 
 #include "diffusion/guidance.h"
 #include "diffusion/sampler.h"
-#include "diffusion/schedule.h"
 #include "pipeline/generation_run.h"
 
 namespace dglm {
@@ -48,8 +47,8 @@ class DglmRun {
     run_.report(Stage::Prompt, 0);
     const double a = std::max(1.0 - static_cast<double>(p_.sigma2), 1e-4);
     const auto eps = torch::randn(proposals.sizes(), run_.rng()).to(m_.device);
-    const auto renoised = diffusion::add_noise(proposals, eps, torch::full({K()}, a, torch::kFloat).to(m_.device));
-    const auto soft_prompts = m_.prompt->forward(renoised, torch::full({K()}, a, torch::kFloat).to(m_.device));
+    const auto soft_prompts =
+        pipeline::soft_prompts(m_.prompt, proposals, eps, torch::full({K()}, a, torch::kFloat).to(m_.device));
     run_.report(Stage::Prompt, 1);
     times.prompt_s = seconds_since(t);
 
