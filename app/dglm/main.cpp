@@ -270,8 +270,8 @@ int report_training(const dglm::TrainResult& result) {
     return interrupted ? kExitCancelled : 0;
   }
   std::printf("finished %ld steps in %s\n", result.steps_done, duration_text(result.seconds).c_str());
-  for (const auto& [name, value] : result.metrics) std::printf("%-16s %.4f\n", name.c_str(), value);
-  std::printf("wrote %s\n", result.weights_path.c_str());
+  for (const auto& [name, value] : result.metrics) std::printf("%-24s %.4f\n", name.c_str(), value);
+  for (const auto& path : result.weights_paths) std::printf("wrote %s\n", path.c_str());
   return 0;
 }
 
@@ -293,6 +293,16 @@ void add_training_options(CLI::App* command, dglm::TrainParams& p, bool& no_resu
   command->add_option("--seed", p.seed, "random seed (a resumed run must use the same)")->capture_default_str();
   command->add_flag("--no-resume", no_resume, "start afresh even when the output directory holds a checkpoint");
   command->add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+}
+
+// The inputs of the stages that train on pair files.
+void add_pair_inputs(CLI::App* command, std::string& config, std::string& train, std::string& valid,
+                     std::string& stats) {
+  command->add_option("--config", config, "model config.json")->required();
+  command->add_option("--train", train, "training pair file (`dglm train pairs`)")->required();
+  command->add_option("--valid", valid, "validation pair file")->required();
+  command->add_option("--stats", stats, "latent statistics JSON of `dglm train pairs` on the training tokens")
+      ->required();
 }
 
 }  // namespace
@@ -391,6 +401,78 @@ int main(int argc, char** argv) {
   train_decoder_cmd->add_option("--valid", valid_tokens, "validation token file")->required();
   add_training_options(train_decoder_cmd, train_params, no_resume, device);
 
+  dglm::EncoderTrainOptions encoder_options;
+  bool no_crop = false;
+  auto* train_encoder_cmd = train->add_subcommand("encoder", "Train the sentence encoder contrastively on adjacent "
+                                                             "spans of a document (resumable)");
+  train_encoder_cmd->add_option("--config", config_path, "model config.json (architecture, vocabulary size)")
+      ->required();
+  train_encoder_cmd->add_option("--train", train_tokens, "training token file")->required();
+  train_encoder_cmd->add_option("--valid", valid_tokens, "validation token file (held-out retrieval)")->required();
+  train_encoder_cmd->add_option("--temperature", encoder_options.temperature, "InfoNCE temperature (0: learned)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_encoder_cmd->add_flag("--no-crop", no_crop, "whole spans only (no random crop views)");
+  add_training_options(train_encoder_cmd, train_params, no_resume, device);
+
+  dglm::PairParams pair_params;
+  std::string encoder_weights, stats_path;
+  auto* train_pairs_cmd = train->add_subcommand("pairs", "Cut a token file into (prefix, continuation) pairs and "
+                                                         "embed them with a trained encoder");
+  train_pairs_cmd->add_option("--config", config_path, "model config.json")->required();
+  train_pairs_cmd->add_option("--encoder", encoder_weights, "encoder.safetensors of `dglm train encoder`")->required();
+  train_pairs_cmd->add_option("--tokens", corpus_text, "token file")->required();
+  train_pairs_cmd->add_option("--output", tokens_output, "pair file (.safetensors)")->required();
+  train_pairs_cmd->add_option("--stats", stats_path, "also write the latent statistics JSON (from the training pairs)");
+  train_pairs_cmd->add_option("--max-pairs", pair_params.max_pairs, "a random sample of this many (0: all)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_pairs_cmd->add_option("--prefix-tokens", pair_params.max_prefix_tokens, "longest prefix")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  train_pairs_cmd->add_option("--min-prefix-tokens", pair_params.min_prefix_tokens, "shortest prefix")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  train_pairs_cmd->add_option("--continuation-tokens", pair_params.continuation_tokens, "continuation length")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  train_pairs_cmd->add_option("--batch", pair_params.batch_size, "texts per encoder call")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  train_pairs_cmd->add_option("--seed", pair_params.seed, "random seed of the sample and the split points")
+      ->capture_default_str();
+  train_pairs_cmd->add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+
+  std::string decoder_weights;
+  auto* train_joint_cmd = train->add_subcommand("joint", "Train the prompt generator with the decoder on "
+                                                         "noise-augmented continuation embeddings (resumable)");
+  add_pair_inputs(train_joint_cmd, config_path, train_tokens, valid_tokens, stats_path);
+  train_joint_cmd->add_option("--decoder", decoder_weights, "pre-trained decoder.safetensors")->required();
+  add_training_options(train_joint_cmd, train_params, no_resume, device);
+
+  dglm::DiffusionTrainOptions diffusion_options;
+  auto* train_diffusion_cmd = train->add_subcommand("diffusion", "Train the diffusion network on embedding pairs, "
+                                                                 "with CFG dropout and EMA (resumable)");
+  add_pair_inputs(train_diffusion_cmd, config_path, train_tokens, valid_tokens, stats_path);
+  train_diffusion_cmd->add_option("--ema", diffusion_options.ema_decay, "decay of the weights' moving average")
+      ->check(CLI::Range(0.0, 0.999999))->capture_default_str();
+  train_diffusion_cmd->add_option("--null-probability", diffusion_options.null_probability,
+                                  "share of prefixes replaced by the null embedding (classifier-free guidance)")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  add_training_options(train_diffusion_cmd, train_params, no_resume, device);
+
+  dglm::AssembleInputs assemble_inputs;
+  auto* assemble_cmd = train->add_subcommand("assemble", "Put the trained parts into a model directory and check "
+                                                         "that it opens");
+  assemble_cmd->add_option("OUTPUT_DIR", output_dir, "model directory to write")->required();
+  assemble_cmd->add_option("--config", assemble_inputs.config, "model config.json (its latent_stats are replaced)")
+      ->required();
+  assemble_cmd->add_option("--tokenizer", assemble_inputs.tokenizer, "SentencePiece .model")->required();
+  assemble_cmd->add_option("--encoder", assemble_inputs.encoder, "encoder.safetensors")->required();
+  assemble_cmd->add_option("--diffusion", assemble_inputs.diffusion, "diffusion.safetensors")->required();
+  assemble_cmd->add_option("--prompt", assemble_inputs.prompt, "prompt_generator.safetensors")->required();
+  assemble_cmd->add_option("--decoder", assemble_inputs.decoder, "decoder.safetensors (of `dglm train joint`)")
+      ->required();
+  assemble_cmd->add_option("--stats", assemble_inputs.stats, "latent statistics JSON of `dglm train pairs`")
+      ->required();
+  assemble_cmd->add_option("--probes", assemble_inputs.probes_dir, "directory of probes to copy");
+  assemble_cmd->add_flag("--half", assemble_inputs.half, "store the weights as fp16");
+
   std::string bench_output = "docs/BENCHMARKS.md";
   bool bench_quick = false;
   int bench_repetitions = 0;
@@ -422,6 +504,12 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // The options every resumable stage shares, as parsed.
+  auto training = [&] {
+    train_params.resume = !no_resume;
+    train_params.device = device == "cuda" ? dglm::Device::Cuda : dglm::Device::Cpu;
+    return train_params;
+  };
   try {
     dglm::set_threads(threads);
     if (const auto warning = dglm::blas_warning(); !warning.empty()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
@@ -446,10 +534,31 @@ int main(int argc, char** argv) {
       const auto corpus = dglm::tokenize_corpus(tokenizer_model, corpus_text, tokens_output);
       std::printf("%zu documents, %zu tokens -> %s\n", corpus.documents, corpus.tokens, tokens_output.c_str());
     } else if (*train_decoder_cmd) {
-      train_params.resume = !no_resume;
-      train_params.device = device == "cuda" ? dglm::Device::Cuda : dglm::Device::Cpu;
-      return report_training(dglm::train_decoder(config_path, train_tokens, valid_tokens, train_params,
+      return report_training(dglm::train_decoder(config_path, train_tokens, valid_tokens, training(),
                                                  training_progress(train_params.log_every_steps, "tokens")));
+    } else if (*train_encoder_cmd) {
+      encoder_options.crop = !no_crop;
+      return report_training(dglm::train_encoder(config_path, train_tokens, valid_tokens, training(), encoder_options,
+                                                 training_progress(train_params.log_every_steps, "pairs")));
+    } else if (*train_pairs_cmd) {
+      pair_params.device = device == "cuda" ? dglm::Device::Cuda : dglm::Device::Cpu;
+      const auto report = dglm::make_pairs(config_path, encoder_weights, corpus_text, tokens_output, stats_path,
+                                           pair_params, terminal_progress("embedding"));
+      std::printf("%ld pairs of %ld windows -> %s\n", report.pairs, report.windows, tokens_output.c_str());
+      if (!stats_path.empty()) std::printf("wrote %s\n", stats_path.c_str());
+    } else if (*train_joint_cmd) {
+      return report_training(dglm::train_joint(config_path, decoder_weights, train_tokens, valid_tokens, stats_path,
+                                               training(), training_progress(train_params.log_every_steps, "tokens")));
+    } else if (*train_diffusion_cmd) {
+      return report_training(dglm::train_diffusion(config_path, train_tokens, valid_tokens, stats_path, training(),
+                                                   diffusion_options,
+                                                   training_progress(train_params.log_every_steps, "pairs")));
+    } else if (*assemble_cmd) {
+      const auto info = dglm::assemble_model(output_dir, assemble_inputs);
+      std::int64_t parameters = 0;
+      for (const auto& [name, part] : info.parts) parameters += part.parameters;
+      std::printf("wrote %s (%lld parameters, %zu probes); it opens\n", info.directory.c_str(),
+                  static_cast<long long>(parameters), info.probes.size());
     }
   } catch (const CLI::ValidationError& e) {
     std::fprintf(stderr, "dglm: %s\n", e.what());

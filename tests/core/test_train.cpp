@@ -3,16 +3,24 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "dglm/error.h"
 #include "dglm/fileio.h"
+#include "dglm/generator.h"
 #include "dglm/safetensors.h"
 #include "dglm/tiny_model.h"
 #include "dglm/train.h"
 #include "test_support.h"
+#include "io/weights.h"
+#include "nn/encoder.h"
 #include "train/corpus.h"
+#include "train/pairs.h"
 
 namespace dglm {
 namespace {
@@ -82,6 +90,27 @@ std::vector<std::vector<std::string>> log_rows(const std::string& dir) {
   return rows;
 }
 
+// A kill in the middle of a run: nothing is saved at that moment, the last periodic checkpoint is at step 4.
+bool kill_at_step_6(const TrainProgress& p) {
+  if (p.step == 6) throw std::runtime_error("killed");
+  return true;
+}
+
+// Same weight files, bitwise, and the same metrics.
+void expect_same_weights(const TrainResult& reference, const TrainResult& resumed) {
+  ASSERT_EQ(reference.weights_paths.size(), resumed.weights_paths.size());
+  for (std::size_t f = 0; f < reference.weights_paths.size(); ++f) {
+    const auto a = safetensors::read(reference.weights_paths[f]), b = safetensors::read(resumed.weights_paths[f]);
+    ASSERT_EQ(a.tensors.size(), b.tensors.size());
+    for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+      EXPECT_EQ(a.tensors[i].name, b.tensors[i].name);
+      EXPECT_TRUE(a.tensors[i].bytes == b.tensors[i].bytes) << reference.weights_paths[f] << ": " << a.tensors[i].name
+                                                            << " differs";
+    }
+  }
+  EXPECT_EQ(reference.metrics, resumed.metrics);
+}
+
 TEST(TokenizeCorpus, EndsEveryDocumentWithEos) {
   const auto& f = fixture();
   const auto tokens = train::load_token_file(f.train_tokens);
@@ -111,8 +140,8 @@ TEST(TrainDecoder, LossFallsAndTheWeightsAndLogAreWritten) {
   ASSERT_TRUE(result.metrics.count("val_perplexity"));
   EXPECT_GT(result.metrics.at("val_perplexity"), 1);
   EXPECT_LT(result.metrics.at("val_perplexity"), 150);  // below a uniform guess over the tiny vocabulary
-  EXPECT_TRUE(fs::exists(result.weights_path));
-  EXPECT_NE(safetensors::read(result.weights_path).find("wte.weight"), nullptr);
+  ASSERT_EQ(result.weights_paths.size(), 1u);
+  EXPECT_NE(safetensors::read(result.weights_paths[0]).find("wte.weight"), nullptr);
   const auto rows = log_rows(out);
   ASSERT_EQ(rows.size(), 41u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"step", "loss", "lr", "items_per_second", "elapsed_seconds"}));
@@ -127,24 +156,14 @@ TEST(TrainDecoder, ResumesAfterAKillToTheSameWeightsBitwise) {
   const auto reference = train_decoder(f.config, f.train_tokens, f.valid_tokens, tiny_params(whole, 10));
   ASSERT_TRUE(reference.finished);
 
-  EXPECT_THROW(train_decoder(f.config, f.train_tokens, f.valid_tokens, tiny_params(killed, 10),
-                             [](const TrainProgress& p) {
-                               if (p.step == 6) throw std::runtime_error("killed");
-                               return true;
-                             }),
+  EXPECT_THROW(train_decoder(f.config, f.train_tokens, f.valid_tokens, tiny_params(killed, 10), kill_at_step_6),
                std::runtime_error);
   EXPECT_FALSE(fs::exists(killed + "/decoder.safetensors"));
   const auto resumed = train_decoder(f.config, f.train_tokens, f.valid_tokens, tiny_params(killed, 10));
   ASSERT_TRUE(resumed.finished);
   EXPECT_EQ(resumed.resumed_from, 4);  // the checkpoint before the kill
 
-  const auto a = safetensors::read(reference.weights_path), b = safetensors::read(resumed.weights_path);
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
-    EXPECT_EQ(a.tensors[i].name, b.tensors[i].name);
-    EXPECT_TRUE(a.tensors[i].bytes == b.tensors[i].bytes) << a.tensors[i].name << " differs";
-  }
-  EXPECT_EQ(reference.metrics.at("val_loss"), resumed.metrics.at("val_loss"));
+  expect_same_weights(reference, resumed);
   // The log keeps one row per step: the rows the kill left after the checkpoint were replaced, not repeated.
   const auto ra = log_rows(whole), rb = log_rows(killed);
   ASSERT_EQ(ra.size(), rb.size());
@@ -200,6 +219,227 @@ TEST(TrainDecoder, RejectsTokensFromAnotherVocabulary) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Incompatible);
     EXPECT_NE(std::string(e.what()).find("other.tokens"), std::string::npos) << e.what();
+  }
+}
+
+// The stages after the decoder, run once on the tiny fixture and shared by the tests below: encoder -> pairs ->
+// joint (from the tiny model's decoder) -> diffusion.
+struct Stages {
+  std::string train_pairs, valid_pairs, stats;
+  PairsReport pairs;
+  TrainResult encoder, joint, diffusion;
+  std::vector<double> encoder_losses, joint_losses, diffusion_losses;
+};
+
+PairParams tiny_pair_params() {
+  PairParams p;
+  p.max_prefix_tokens = 16;
+  p.min_prefix_tokens = 4;
+  p.continuation_tokens = 8;
+  p.batch_size = 8;
+  p.seed = 3;
+  return p;
+}
+
+TrainProgressFn record(std::vector<double>& losses) {
+  return [&losses](const TrainProgress& p) {
+    losses.push_back(p.loss);
+    return true;
+  };
+}
+
+// Mean of the first and of the last `n` losses.
+std::pair<double, double> ends(const std::vector<double>& losses, std::size_t n) {
+  const auto mean = [](auto begin, auto end) {
+    return std::accumulate(begin, end, 0.0) / static_cast<double>(end - begin);
+  };
+  return {mean(losses.begin(), losses.begin() + static_cast<std::ptrdiff_t>(n)),
+          mean(losses.end() - static_cast<std::ptrdiff_t>(n), losses.end())};
+}
+
+const Stages& stages() {
+  static const Stages s = [] {
+    const auto& f = fixture();
+    Stages s;
+    const auto dir = test::temp_dir();
+    auto params = tiny_params(dir + "/encoder", 40);
+    params.batch_size = 8;
+    s.encoder = train_encoder(f.config, f.train_tokens, f.valid_tokens, params, {}, record(s.encoder_losses));
+    s.train_pairs = dir + "/train.pairs";
+    s.valid_pairs = dir + "/valid.pairs";
+    s.stats = dir + "/stats.json";
+    s.pairs = make_pairs(f.config, s.encoder.weights_paths.at(0), f.train_tokens, s.train_pairs, s.stats,
+                         tiny_pair_params());
+    make_pairs(f.config, s.encoder.weights_paths.at(0), f.valid_tokens, s.valid_pairs, "", tiny_pair_params());
+    s.joint = train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
+                          tiny_params(dir + "/joint", 60), record(s.joint_losses));
+    s.diffusion = train_diffusion(f.config, s.train_pairs, s.valid_pairs, s.stats, tiny_params(dir + "/diffusion", 40),
+                                  {0.9, 0.1}, record(s.diffusion_losses));
+    return s;
+  }();
+  return s;
+}
+
+// A run killed at step 6 and resumed (from its checkpoint at step 4) ends as an uninterrupted one, bitwise.
+void expect_bitwise_resume(const std::function<TrainResult(const std::string&, const TrainProgressFn&)>& run) {
+  const auto whole = test::temp_dir(), killed = test::temp_dir();
+  const auto reference = run(whole, {});
+  EXPECT_THROW(run(killed, kill_at_step_6), std::runtime_error);
+  const auto resumed = run(killed, {});
+  EXPECT_EQ(resumed.resumed_from, 4);
+  expect_same_weights(reference, resumed);
+}
+
+TEST(TrainEncoder, ContrastiveLossFallsAndHeldOutRetrievalIsReported) {
+  const auto& s = stages();
+  ASSERT_TRUE(s.encoder.finished);
+  const auto [first, last] = ends(s.encoder_losses, 5);
+  EXPECT_LT(last, first - 0.2) << "from " << first << " to " << last;
+  EXPECT_EQ(s.encoder.metrics.at("retrieval_candidates"), 8);
+  EXPECT_GE(s.encoder.metrics.at("val_retrieval_top1"), 0);
+  EXPECT_LE(s.encoder.metrics.at("val_retrieval_top1"), 1);
+  EXPECT_GT(s.encoder.metrics.at("temperature"), 0);
+  EXPECT_NE(s.encoder.metrics.at("temperature"), 0.05) << "the temperature was not learned";
+  EXPECT_NE(safetensors::read(s.encoder.weights_paths.at(0)).find("projection.weight"), nullptr);
+}
+
+TEST(MakePairs, CutsDocumentsIntoEmbeddedPrefixContinuationPairs) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  const auto config = parse_model_config(read_file_text(f.config), f.config);
+  const auto pairs = train::load_pair_file(s.train_pairs, config);
+  EXPECT_EQ(pairs.size(), s.pairs.pairs);
+  EXPECT_EQ(s.pairs.pairs, s.pairs.windows);
+  EXPECT_GT(s.pairs.pairs, 20);
+  EXPECT_EQ(pairs.prefix_ids.size(1), 16);
+  EXPECT_EQ(pairs.continuation_ids.size(1), 8);
+  EXPECT_GE(pairs.prefix_lengths.min().item<int64_t>(), 4);
+  EXPECT_LE(pairs.prefix_lengths.max().item<int64_t>(), 16);
+  EXPECT_TRUE(torch::allclose(pairs.continuation_embedding.norm(2, 1), torch::ones({pairs.size()}), 1e-4, 1e-4));
+
+  // The stored embeddings are the encoder's of the stored tokens, and each prefix runs on into its continuation.
+  const auto tokens = train::load_token_file(f.train_tokens).tokens.to(torch::kInt64);
+  nn::SemanticEncoder encoder(config.encoder, config.vocab_size, config.latent_dim);
+  load_module(*encoder, s.encoder.weights_paths.at(0));
+  encoder->eval();
+  torch::NoGradGuard no_grad;
+  for (int64_t i : {int64_t{0}, pairs.size() - 1}) {
+    const auto length = pairs.prefix_lengths[i].item<int64_t>();
+    const auto prefix = pairs.prefix_ids[i].slice(0, 0, length).unsqueeze(0);
+    const auto continuation = pairs.continuation_ids[i].unsqueeze(0);
+    EXPECT_TRUE(torch::allclose(encoder->forward(prefix, torch::ones_like(prefix, torch::kBool))[0],
+                                pairs.prefix_embedding[i], 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(encoder->forward(continuation, torch::ones_like(continuation, torch::kBool))[0],
+                                pairs.continuation_embedding[i], 1e-4, 1e-5));
+    const auto joined = torch::cat({prefix[0], continuation[0]});
+    const auto found = tokens.unfold(0, joined.size(0), 1).eq(joined).all(1).any().item<bool>();
+    EXPECT_TRUE(found) << "pair " << i << " is not a contiguous piece of the corpus";
+  }
+
+  const auto stats = nlohmann::json::parse(read_file_text(s.stats));
+  EXPECT_EQ(stats.at("mean").size(), 16u);
+  EXPECT_EQ(stats.at("pairs").get<long>(), s.pairs.pairs);
+  const auto std_expected = pairs.continuation_embedding.std(0, false);
+  EXPECT_NEAR(stats.at("std")[3].get<double>(), std_expected[3].item<double>(), 1e-5);
+
+  auto capped = tiny_pair_params();
+  capped.max_pairs = 5;
+  const auto out = test::temp_dir() + "/capped.pairs";
+  const auto report = make_pairs(f.config, s.encoder.weights_paths.at(0), f.train_tokens, out, "", capped);
+  EXPECT_EQ(report.pairs, 5);
+  EXPECT_EQ(report.windows, s.pairs.windows);
+  EXPECT_EQ(train::load_pair_file(out, config).size(), 5);
+}
+
+TEST(TrainJoint, ContinuationLossFallsAndBothPartsAreWritten) {
+  const auto& s = stages();
+  ASSERT_TRUE(s.joint.finished);
+  const auto [first, last] = ends(s.joint_losses, 5);
+  EXPECT_LT(last, first - 0.3) << "from " << first << " to " << last;
+  ASSERT_EQ(s.joint.weights_paths.size(), 2u);
+  EXPECT_NE(safetensors::read(s.joint.weights_paths[0]).find("latent_in.weight"), nullptr);
+  EXPECT_NE(safetensors::read(s.joint.weights_paths[1]).find("wte.weight"), nullptr);
+  EXPECT_GT(s.joint.metrics.at("val_perplexity"), 1);
+  EXPECT_GT(s.joint.metrics.at("val_perplexity_unguided"), 1);
+}
+
+TEST(TrainJoint, RejectsStatisticsOfAnotherLatentSize) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  const auto stats = test::temp_dir() + "/stats.json";
+  write_file_atomic(stats, R"({"mean": [0, 0], "std": [1, 1]})");
+  try {
+    train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, stats,
+                tiny_params(test::temp_dir(), 2));
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Incompatible);
+    EXPECT_NE(std::string(e.what()).find("stats.json"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainDiffusion, VLossFallsAndTheAverageIsWritten) {
+  const auto& s = stages();
+  ASSERT_TRUE(s.diffusion.finished);
+  const auto [first, last] = ends(s.diffusion_losses, 5);
+  EXPECT_LT(last, first) << "from " << first << " to " << last;
+  EXPECT_GT(s.diffusion.metrics.at("val_loss"), 0);
+  EXPECT_NE(safetensors::read(s.diffusion.weights_paths.at(0)).find("null_embedding"), nullptr);
+}
+
+// The diffusion stage also checkpoints its moving average (a `kept` module): a killed and resumed run ends with
+// bitwise the same averaged weights.
+TEST(TrainDiffusion, ResumesAfterAKillToTheSameAverageBitwise) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  expect_bitwise_resume([&](const std::string& out, const TrainProgressFn& progress) {
+    return train_diffusion(f.config, s.train_pairs, s.valid_pairs, s.stats, tiny_params(out, 10), {0.8, 0.1}, progress);
+  });
+}
+
+TEST(TrainJoint, ResumesAfterAKillToTheSameWeightsBitwise) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  expect_bitwise_resume([&](const std::string& out, const TrainProgressFn& progress) {
+    return train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
+                       tiny_params(out, 10), progress);
+  });
+}
+
+TEST(AssembleModel, TrainedPartsMakeAModelThatOpensAndGenerates) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  for (const bool half : {false, true}) {
+    AssembleInputs in;
+    in.config = f.config;
+    in.tokenizer = f.dir + "/tokenizer.model";
+    in.encoder = s.encoder.weights_paths.at(0);
+    in.diffusion = s.diffusion.weights_paths.at(0);
+    in.prompt = s.joint.weights_paths.at(0);
+    in.decoder = s.joint.weights_paths.at(1);
+    in.stats = s.stats;
+    in.probes_dir = f.dir + "/probes";
+    in.half = half;
+    const auto dir = test::temp_dir() + "/assembled";
+    const auto info = assemble_model(dir, in);
+    EXPECT_EQ(info.probes.size(), 3u);
+    const auto stats = nlohmann::json::parse(read_file_text(s.stats));
+    EXPECT_FLOAT_EQ(info.config.latent_mean.at(2), stats.at("mean")[2].get<float>());
+    EXPECT_FLOAT_EQ(info.config.latent_std.at(5), stats.at("std")[5].get<float>());
+    const auto decoder_bytes = info.parts.at("decoder").bytes;
+    EXPECT_EQ(decoder_bytes < static_cast<int64_t>(fs::file_size(in.decoder)) * 3 / 4, half) << "half = " << half;
+
+    Generator generator(Model::open(dir));
+    GenerateParams params;
+    params.prefix = "The old sailor";
+    params.samples = 2;
+    params.max_new_tokens = 4;
+    params.steps = 4;
+    params.guides = {{"sentiment", 2.0f, ""}};
+    const auto result = generator.run(params);
+    ASSERT_EQ(result.status, Status::Ok);
+    ASSERT_EQ(result.candidates.size(), 2u);
+    EXPECT_FALSE(result.candidates[0].tokens.empty());
   }
 }
 

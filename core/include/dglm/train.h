@@ -9,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "dglm/model.h"
 #include "dglm/runtime.h"
 
 namespace dglm {
@@ -50,7 +52,7 @@ struct TrainResult {
   bool finished = false;                // max_steps reached and the weights written
   double seconds = 0;                   // all runs of this stage together
   std::map<std::string, double> metrics;  // e.g. val_loss, val_perplexity
-  std::string weights_path;             // set when finished
+  std::vector<std::string> weights_paths;  // the stage's weight files, set when finished
 };
 
 // A corpus text file (one paragraph per line, documents separated by blank lines) -> a token file
@@ -69,5 +71,78 @@ TokenizedCorpus tokenize_corpus(const std::string& tokenizer_model, const std::s
 TrainResult train_decoder(const std::string& config_path, const std::string& train_tokens,
                           const std::string& valid_tokens, const TrainParams& params,
                           const TrainProgressFn& progress = {});
+
+// Contrastive training of the semantic encoder (InfoNCE with in-batch negatives, symmetric) on pairs of
+// adjacent spans of one document, each about max_tokens / 2 long. Writes encoder.safetensors; metrics
+// val_retrieval_top1 (share of held-out spans whose neighbour is the nearest of retrieval_candidates spans),
+// val_loss and temperature, over eval_batches batches of valid_tokens.
+struct EncoderTrainOptions {
+  double temperature = 0;  // > 0: fixed; 0: learned, starting at 0.05
+  bool crop = true;        // a random crop (half to all) of each span: a second kind of view, for free
+};
+TrainResult train_encoder(const std::string& config_path, const std::string& train_tokens,
+                          const std::string& valid_tokens, const TrainParams& params,
+                          const EncoderTrainOptions& options = {}, const TrainProgressFn& progress = {});
+
+// (prefix, continuation) pairs cut from the documents of a token file, embedded by a trained encoder: every
+// document is cut into windows of max_prefix + continuation tokens, each split at a random point (the prefix
+// gets min_prefix..max_prefix tokens, the continuation exactly `continuation` tokens; shorter documents give one
+// shorter window or none). The file (safetensors) holds prefix_ids [N, max_prefix] (right-padded with 0),
+// prefix_lengths [N], continuation_ids [N, continuation] and the unit embeddings prefix_embedding and
+// continuation_embedding [N, latent_dim].
+struct PairParams {
+  int max_prefix_tokens = 64;
+  int min_prefix_tokens = 8;
+  int continuation_tokens = 32;
+  long max_pairs = 0;       // > 0: a random sample of this many windows
+  int batch_size = 64;      // texts per encoder call
+  std::uint64_t seed = 0;
+  Device device = Device::Cpu;
+};
+struct PairsReport {
+  long windows = 0;         // candidate windows in the corpus
+  long pairs = 0;           // written
+};
+// Also writes stats_path (unless empty): {"mean": [...], "std": [...], "pairs": N}, like config.json's
+// latent_stats: the per-dimension statistics of the continuation embeddings that standardise every latent.
+PairsReport make_pairs(const std::string& config_path, const std::string& encoder_weights,
+                       const std::string& tokens_path, const std::string& output_path, const std::string& stats_path,
+                       const PairParams& params, const ProgressFn& progress = {});
+
+// Joint training of the prompt generator (fresh) and the decoder (from decoder_weights) on pair files: the
+// standardised continuation embedding is noised at a = alpha_bar_shifted(t, 2 ln 3), t ~ U(0, 1), turned into soft
+// prompts, and the decoder reads [bos][prefix][soft prompts][continuation] exactly as in generation. The loss is
+// next-token cross-entropy on the continuation only (our choice; the reference also trains on the prefix): the
+// pre-trained decoder already models prefixes, and the soft prompts are about the continuation. Every step
+// uses one prefix length m ~ U(0, longest) for the whole batch (pairs with shorter prefixes are not drawn; the
+// others keep their last m tokens), so that a batch needs no padding. Writes prompt_generator.safetensors and
+// decoder.safetensors; metrics val_perplexity of the continuation at the inference noise (sigma^2 = 0.05) and
+// val_perplexity_unguided (sigma^2 = 1: the proposal is pure noise).
+TrainResult train_joint(const std::string& config_path, const std::string& decoder_weights,
+                        const std::string& train_pairs, const std::string& valid_pairs, const std::string& stats_path,
+                        const TrainParams& params, const TrainProgressFn& progress = {});
+
+// The diffusion network on pair files: x = standardised continuation embedding, cond = standardised prefix
+// embedding (replaced by the learned null embedding with probability null_probability, for classifier-free
+// guidance), t ~ U(0, 1), a = alpha_bar(t), MSE on v. Keeps an exponential moving average of the weights and
+// writes it as diffusion.safetensors; metric val_loss of the average on valid_pairs (conditional).
+struct DiffusionTrainOptions {
+  double ema_decay = 0.999;
+  double null_probability = 0.1;
+};
+TrainResult train_diffusion(const std::string& config_path, const std::string& train_pairs,
+                            const std::string& valid_pairs, const std::string& stats_path, const TrainParams& params,
+                            const DiffusionTrainOptions& options = {}, const TrainProgressFn& progress = {});
+
+// The parts of a model directory, as trained by the stages above.
+struct AssembleInputs {
+  std::string config, tokenizer, encoder, diffusion, prompt, decoder;
+  std::string stats;        // the latent statistics JSON of make_pairs
+  std::string probes_dir;   // optional: NAME.json + NAME.safetensors files to copy
+  bool half = false;        // store the weights as fp16 (the loader widens them)
+};
+// Writes a complete model directory (config.json with the latent statistics, the tokenizer, the four weight files
+// re-saved from networks of the config's shapes, probes), then opens it with Model::open to prove it loads.
+ModelInfo assemble_model(const std::string& output_dir, const AssembleInputs& inputs);
 
 }  // namespace dglm

@@ -79,5 +79,31 @@ TokenFile load_token_file(const std::string& path) {
   return out;
 }
 
+TokenFile load_token_file_for(const std::string& path, const ModelConfig& config, int64_t min_tokens) {
+  auto data = load_token_file(path);
+  if (data.vocab_size != config.vocab_size)
+    throw Error(ErrorKind::Incompatible, "tokenised with " + std::to_string(data.vocab_size) +
+                                             " pieces, the model config has " + std::to_string(config.vocab_size),
+                Location{path, 0, 0, "vocab_size"});
+  if (data.tokens.numel() < min_tokens)
+    throw Error(ErrorKind::InvalidArgument,
+                "fewer tokens than one training window (" + std::to_string(min_tokens) + ")", Location{path});
+  return data;
+}
+
+SpanBatch gather_spans(const torch::Tensor& tokens, const torch::Tensor& starts, const torch::Tensor& lengths,
+                       int64_t width) {
+  const auto offsets = torch::arange(width).unsqueeze(0);
+  const auto mask = offsets < lengths.unsqueeze(1);
+  const auto positions = (starts.unsqueeze(1) + offsets).clamp_max(tokens.numel() - 1);
+  const auto ids = tokens.index_select(0, positions.reshape(-1)).view(positions.sizes()).to(torch::kInt64);
+  return {ids.masked_fill(~mask, 0), mask};
+}
+
+torch::Tensor document_lengths(const TokenFile& file) {
+  const auto ends = torch::cat({file.documents.slice(0, 1), torch::full({1}, file.tokens.numel(), torch::kInt64)});
+  return ends - file.documents - 1;
+}
+
 }  // namespace train
 }  // namespace dglm

@@ -3,12 +3,10 @@
 #include <torch/nn/functional/loss.h>
 
 #include <cmath>
-#include <filesystem>
 
 #include "dglm/error.h"
 #include "dglm/fileio.h"
 #include "dglm/model.h"
-#include "io/weights.h"
 #include "nn/decoder.h"
 #include "pipeline/model_impl.h"
 #include "train/corpus.h"
@@ -32,26 +30,14 @@ torch::Tensor lm_loss(nn::Decoder& decoder, const torch::Tensor& window, int bos
   return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), window.reshape(-1).to(device));
 }
 
-train::TokenFile load_for(const std::string& path, const ModelConfig& config, int64_t context) {
-  auto data = train::load_token_file(path);
-  if (data.vocab_size != config.vocab_size)
-    throw Error(ErrorKind::Incompatible, "tokenised with " + std::to_string(data.vocab_size) +
-                                             " pieces, the model config has " + std::to_string(config.vocab_size),
-                Location{path, 0, 0, "vocab_size"});
-  if (data.tokens.numel() < context)
-    throw Error(ErrorKind::InvalidArgument, "fewer tokens than one context window (" + std::to_string(context) + ")",
-                Location{path});
-  return data;
-}
-
 }  // namespace
 
 TrainResult train_decoder(const std::string& config_path, const std::string& train_tokens,
                           const std::string& valid_tokens, const TrainParams& params, const TrainProgressFn& progress) {
   const auto config = parse_model_config(read_file_text(config_path), config_path);
   const int64_t context = config.decoder.context;
-  const auto train = load_for(train_tokens, config, context);
-  const auto valid = load_for(valid_tokens, config, context);
+  const auto train = train::load_token_file_for(train_tokens, config, context);
+  const auto valid = train::load_token_file_for(valid_tokens, config, context);
 
   torch::manual_seed(params.seed);  // the initial weights
   nn::Decoder decoder(config.decoder, config.vocab_size);
@@ -81,9 +67,7 @@ TrainResult train_decoder(const std::string& config_path, const std::string& tra
   }
   const double val_loss = total / static_cast<double>(count);
   result.metrics = {{"val_loss", val_loss}, {"val_perplexity", std::exp(val_loss)}};
-  result.weights_path = (std::filesystem::path(params.output_dir) / ModelFiles::kDecoder).string();
-  decoder->to(torch::kCPU);
-  save_module(*decoder, result.weights_path, false, {{"val_perplexity", std::to_string(std::exp(val_loss))}});
+  result.weights_paths = {train::save_weights(*decoder, params.output_dir, ModelFiles::kDecoder, result.metrics)};
   return result;
 }
 

@@ -58,6 +58,16 @@ at::Generator step_generator(std::uint64_t seed, long step) {
   return at::detail::createCPUGenerator(z ^ (z >> 31));
 }
 
+std::string save_weights(torch::nn::Module& module, const std::string& output_dir, const char* file,
+                         const std::map<std::string, double>& metrics) {
+  std::map<std::string, std::string> metadata;
+  for (const auto& [name, value] : metrics) metadata[name] = std::to_string(value);
+  const auto path = (fs::path(output_dir) / file).string();
+  module.to(torch::kCPU);
+  save_module(module, path, false, metadata);
+  return path;
+}
+
 Trainer::Trainer(const char* stage, const TrainParams& params, std::vector<NamedModule> trained,
                  std::vector<NamedModule> kept)
     : stage_(stage),

@@ -9,6 +9,7 @@
 #include <torch/optim/adamw.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,10 @@ class Trainer {
   std::vector<NamedModule> trained_, kept_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
 };
+
+// Saves a trained module (moved to the CPU) as output_dir/file, the metrics in its metadata; returns the path.
+std::string save_weights(torch::nn::Module& module, const std::string& output_dir, const char* file,
+                         const std::map<std::string, double>& metrics);
 
 // A CPU generator for one step, seeded by mixing (seed, step): resuming at any step reproduces its draws.
 at::Generator step_generator(std::uint64_t seed, long step);

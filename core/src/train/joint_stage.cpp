@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Joint training of the prompt generator and the decoder on noise-augmented continuation embeddings.
+#include <torch/nn/functional/loss.h>
+
+#include <cmath>
+
+#include "diffusion/schedule.h"
+#include "dglm/error.h"
+#include "dglm/fileio.h"
+#include "dglm/train.h"
+#include "io/weights.h"
+#include "pipeline/generation_run.h"
+#include "pipeline/model_impl.h"
+#include "train/corpus.h"
+#include "train/pairs.h"
+#include "train/trainer.h"
+
+namespace dglm {
+namespace {
+
+// Generation re-noises the proposal at sigma^2 = 0.05 (a = 0.95); sigma^2 = 1 is clamped to this signal level.
+constexpr double kInferenceAlphaBar = 0.95;
+constexpr double kPureNoiseAlphaBar = 1e-4;
+
+// A pair file ready for batches of one prefix length: pairs ordered by prefix length, and the standardised
+// continuation embeddings.
+struct JointData {
+  train::PairFile pairs;
+  torch::Tensor x;                 // [N, D]
+  torch::Tensor by_prefix_length;  // [N] pair indices, shortest prefix first
+  torch::Tensor sorted_lengths;    // [N]
+
+  JointData(train::PairFile file, const train::LatentStats& stats) : pairs(std::move(file)) {
+    x = stats.standardise(pairs.continuation_embedding);
+    std::tie(sorted_lengths, by_prefix_length) =
+        pairs.prefix_lengths.sort(c10::optional<bool>(/*stable=*/true), /*dim=*/0);
+  }
+  // B pairs whose prefixes hold at least m tokens.
+  torch::Tensor draw(int64_t m, int64_t batch, at::Generator& rng) const {
+    const auto first = torch::searchsorted(sorted_lengths, m).item<int64_t>();
+    return by_prefix_length.index_select(0, first + torch::randint(size() - first, {batch}, rng, torch::kInt64));
+  }
+  int64_t size() const { return pairs.size(); }
+  int64_t longest_prefix() const { return sorted_lengths[-1].item<int64_t>(); }
+};
+
+struct JointModel {
+  nn::PromptGenerator& prompt;
+  nn::Decoder& decoder;
+  torch::Device device;
+
+  // Mean next-token cross-entropy of the continuations of pairs `index`, their prefixes cut to the last m tokens,
+  // the proposal noised to a [B] with eps [B, D].
+  torch::Tensor loss(const JointData& data, const torch::Tensor& index, int64_t m, const torch::Tensor& a,
+                     const torch::Tensor& eps) const {
+    const auto batch = index.size(0);
+    const auto prefix_columns = data.pairs.prefix_lengths.index_select(0, index).unsqueeze(1) - m + torch::arange(m);
+    const auto prefix = data.pairs.prefix_ids.index_select(0, index).gather(1, prefix_columns);
+    const auto context = torch::cat({torch::full({batch, 1}, data.pairs.bos_id, torch::kInt64), prefix}, 1);
+    const auto continuation = data.pairs.continuation_ids.index_select(0, index).to(device);
+    const auto soft = pipeline::soft_prompts(prompt, data.x.index_select(0, index).to(device), eps.to(device),
+                                             a.to(device));
+    const auto input = pipeline::decoder_input(decoder, context.to(device), soft, continuation.slice(1, 0, -1));
+    // The last soft prompt predicts the first continuation token, each continuation token the next.
+    const auto C = continuation.size(1);
+    const auto logits = decoder->forward(input).slice(1, input.size(1) - C);
+    return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), continuation.reshape(-1));
+  }
+};
+
+}  // namespace
+
+TrainResult train_joint(const std::string& config_path, const std::string& decoder_weights,
+                        const std::string& train_pairs, const std::string& valid_pairs, const std::string& stats_path,
+                        const TrainParams& params, const TrainProgressFn& progress) {
+  const auto config = parse_model_config(read_file_text(config_path), config_path);
+  const auto stats = train::load_latent_stats(stats_path, config);
+  const JointData train(train::load_pair_file(train_pairs, config), stats);
+  const JointData valid(train::load_pair_file(valid_pairs, config), stats);
+  const int64_t C = train.pairs.continuation_ids.size(1);
+  // [bos][prefix][P soft prompts][continuation] must fit the learned positions, as generation makes it fit.
+  const int64_t room = config.decoder.context - 1 - config.prompt.prompt_tokens - C;
+  if (room < 0)
+    throw Error(ErrorKind::Incompatible, "continuations of " + std::to_string(C) + " tokens and " +
+                                             std::to_string(config.prompt.prompt_tokens) +
+                                             " soft prompts do not fit the decoder's context",
+                Location{train_pairs, 0, 0, "continuation_ids"});
+  const int64_t longest = std::min(room, train.longest_prefix());
+
+  torch::manual_seed(params.seed);  // the prompt generator's initial weights
+  nn::PromptGenerator prompt(config.prompt, config.latent_dim, config.decoder.d_model);
+  nn::Decoder decoder(config.decoder, config.vocab_size);
+  load_module(*decoder, decoder_weights);
+  train::Trainer trainer("joint", params, {{"prompt_generator", prompt.ptr().get()}, {"decoder", decoder.ptr().get()}});
+  const JointModel model{prompt, decoder, trainer.device()};
+  const int64_t batch = params.batch_size, D = config.latent_dim;
+
+  auto result = trainer.run(
+      [&](long, at::Generator& rng) {
+        const auto m = torch::randint(longest + 1, {1}, rng, torch::kInt64).item<int64_t>();
+        const auto index = train.draw(m, batch, rng);
+        const auto a = diffusion::alpha_bar_shifted(torch::rand({batch}, rng), diffusion::kDecoderNoiseShift);
+        const auto eps = torch::randn({batch, D}, rng);
+        return train::StepOutput{model.loss(train, index, m, a, eps), static_cast<double>(batch * C)};
+      },
+      progress);
+  if (!result.finished) return result;
+
+  // The same held-out batches at two noise levels: the gap is what the proposal tells the decoder.
+  torch::NoGradGuard no_grad;
+  auto perplexity = [&](double alpha_bar) {
+    auto rng = train::step_generator(params.seed, -1);
+    const int64_t valid_longest = std::min(room, valid.longest_prefix());
+    double total = 0;
+    for (int b = 0; b < params.eval_batches; ++b) {
+      const auto m = torch::randint(valid_longest + 1, {1}, rng, torch::kInt64).item<int64_t>();
+      const auto index = valid.draw(m, batch, rng);
+      const auto eps = torch::randn({batch, D}, rng);
+      total += model.loss(valid, index, m, torch::full({batch}, alpha_bar), eps).item<double>();
+    }
+    return std::exp(total / std::max(1, params.eval_batches));
+  };
+  result.metrics = {{"val_perplexity", perplexity(kInferenceAlphaBar)},
+                    {"val_perplexity_unguided", perplexity(kPureNoiseAlphaBar)}};
+  result.weights_paths = {train::save_weights(*prompt, params.output_dir, ModelFiles::kPrompt, result.metrics),
+                          train::save_weights(*decoder, params.output_dir, ModelFiles::kDecoder, result.metrics)};
+  return result;
+}
+
+}  // namespace dglm
