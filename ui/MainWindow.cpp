@@ -101,8 +101,10 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
   auto* splitter = new QSplitter(Qt::Vertical);
   splitter->addWidget(editor_);
   splitter->addWidget(cardsScroll);
-  splitter->setStretchFactor(0, 3);
-  splitter->setStretchFactor(1, 2);
+  // Draft and continuations share the height evenly: the cards are what one reads after each run.
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 1);
+  splitter->setSizes({1, 1});
   setCentralWidget(splitter);
 
   buildActions();

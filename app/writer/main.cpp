@@ -7,8 +7,10 @@
 #include <QStandardPaths>
 #include <QTimer>
 #include <cstdio>
+#include <memory>
 
 #include "MainWindow.h"
+#include "ScreenshotTour.h"
 
 namespace {
 
@@ -41,14 +43,24 @@ int main(int argc, char** argv) {
                                        "installed default model).", "DIR");
   const QCommandLineOption screenshotOption("screenshot", "Save a PNG of the window to FILE once the model has "
                                             "loaded (or failed), then quit.", "FILE");
+  const QCommandLineOption tourOption("tour", "Walk through the main features (prefix and sliders, K = 4 "
+                                      "continuations, compare mode, a probe trained from --tour-csv), saving a PNG "
+                                      "of each state into DIR, then quit.", "DIR");
+  const QCommandLineOption tourCsvOption("tour-csv", "Labelled CSV file the tour trains a probe from.", "FILE");
   parser.addOption(modelOption);
   parser.addOption(screenshotOption);
+  parser.addOption(tourOption);
+  parser.addOption(tourCsvOption);
   parser.process(app);
+  if (parser.isSet(tourOption) && !parser.isSet(tourCsvOption)) {
+    std::fprintf(stderr, "dglm-writer: --tour needs --tour-csv FILE\n");
+    return 2;
+  }
 
   const QString screenshotPath = parser.value(screenshotOption);
   MainWindow::Options options;
   options.dataDirectory = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-  options.interactive = screenshotPath.isEmpty();
+  options.interactive = screenshotPath.isEmpty() && !parser.isSet(tourOption);
   MainWindow window(options);
   window.resize(1280, 800);
 
@@ -61,6 +73,12 @@ int main(int argc, char** argv) {
         app.exit(saved ? 0 : 1);
       });
     });
+  }
+
+  std::unique_ptr<ScreenshotTour> tour;
+  if (parser.isSet(tourOption)) {
+    tour = std::make_unique<ScreenshotTour>(&window, parser.value(tourOption), parser.value(tourCsvOption));
+    tour->start();
   }
 
   window.show();

@@ -19,9 +19,10 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
 
   body_ = new QTextBrowser;
   body_->setOpenLinks(false);
-  body_->setMinimumHeight(70);
+  // About four lines each, so that several cards fit on screen at once.
+  body_->setFixedHeight(body_->fontMetrics().lineSpacing() * 4 + 2 * body_->frameWidth() + 8);
   body_->setToolTip(tr("Shading: how surprised the model was by each token. Hover a token for its log-probability."));
-  layout->addWidget(body_, 1);
+  layout->addWidget(body_);
 
   status_ = new QLabel;
   status_->setWordWrap(true);

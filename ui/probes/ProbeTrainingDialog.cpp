@@ -152,7 +152,8 @@ ProbeTrainingDialog::ProbeTrainingDialog(WorkerHost* host, const QString& probeD
   preview_ = new QTableView;
   preview_->setModel(previewModel_);
   preview_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  preview_->horizontalHeader()->setStretchLastSection(true);
+  preview_->setWordWrap(false);
+  preview_->horizontalHeader()->setStretchLastSection(false);
   preview_->setMinimumHeight(150);
   layout->addWidget(preview_, 1);
 
@@ -313,6 +314,11 @@ void ProbeTrainingDialog::showInspection(const CsvInspection& inspection) {
   }
   textColumn_->setCurrentIndex(textColumn_->findData(inspection.textColumn));
   labelColumn_->setCurrentIndex(labelColumn_->findData(inspection.labelColumn));
+  // The text column takes the room; ids and labels keep their natural width.
+  for (int column = 0; column < inspection.columns.size(); ++column) {
+    const bool isText = inspection.columns[column] == inspection.textColumn;
+    preview_->horizontalHeader()->setSectionResizeMode(column, isText ? QHeaderView::Stretch : QHeaderView::ResizeToContents);
+  }
 
   QStringList counts;
   for (auto it = inspection.classCounts.cbegin(); it != inspection.classCounts.cend(); ++it) {

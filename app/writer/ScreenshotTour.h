@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `dglm-writer --tour DIR`: drives the app through its main features and saves a PNG of each state into DIR
+// (for the README): a prefix with sliders set, K = 4 continuations, compare mode with two settings, and a
+// probe trained from a CSV file. Each step starts when the previous one's signal arrives; no input events are
+// faked. Exits the application with 0 when every screenshot was written, else 1 with a message.
+#pragma once
+
+#include <QDir>
+#include <QObject>
+#include <QTimer>
+
+class MainWindow;
+class QWidget;
+
+class ScreenshotTour : public QObject {
+  Q_OBJECT
+
+ public:
+  ScreenshotTour(MainWindow* window, const QString& outputDirectory, const QString& probeCsv,
+                 QObject* parent = nullptr);
+
+  // Call before the model is opened: the tour starts when it has loaded.
+  void start();
+
+ private:
+  void setUpDraft();
+  void generate();
+  void compare();
+  void trainProbe();
+  void startTraining();
+  void showNewSlider();
+  void finish();
+  // Saves widget as DIR/NAME.png once pending layouts and repaints have run, then calls next.
+  void capture(QWidget* widget, const QString& name, void (ScreenshotTour::*next)());
+  void fail(const QString& message);
+
+  MainWindow* window_;
+  QDir output_;
+  QString probeCsv_;
+  QTimer watchdog_;
+};
