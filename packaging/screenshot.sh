@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Saves a screenshot of DGLM Writer's main window to docs/screenshots/main-window.png (for the README and the
-# AppStream metadata). Runs headless: Qt's offscreen platform, or a virtual X server with DGLM_USE_XVFB=1.
+# Saves the README's screenshots: DGLM Writer's main window to docs/screenshots/main-window.png (also used by
+# the AppStream metadata), then a tour into docs/screenshots/tour/: a prefix with sliders set, K = 4
+# continuations, compare mode with two settings, a probe trained from tests/data/csv/formality.csv and its new
+# slider. The app drives itself (`--screenshot`, `--tour`); nothing fakes input events. Runs headless: Qt's
+# offscreen platform, or a virtual X server with DGLM_USE_XVFB=1.
 # Usage: packaging/screenshot.sh [BUILD_DIR] [MODEL_DIR]
-#   BUILD_DIR defaults to build/dev; MODEL_DIR to the build tree's tiny model (made if missing).
+#   BUILD_DIR defaults to build/dev; MODEL_DIR to $DGLM_MODEL_DIR, then BUILD_DIR/models/default, then the
+#   build tree's tiny model (made if missing).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build/dev}"
-model="${2:-$build/models/tiny}"
-output="$root/docs/screenshots/main-window.png"
+model="${2:-${DGLM_MODEL_DIR:-}}"
+if [ -z "$model" ]; then
+  if [ -f "$build/models/default/config.json" ]; then model="$build/models/default"; else model="$build/models/tiny"; fi
+fi
+screenshots="$root/docs/screenshots"
 
 if [ ! -x "$build/bin/dglm-writer" ]; then
   echo "screenshot.sh: $build/bin/dglm-writer not found; build it first:" >&2
@@ -19,17 +26,23 @@ fi
 if [ ! -f "$model/config.json" ]; then
   "$build/bin/dglm" make-tiny-model "$model"
 fi
-mkdir -p "$(dirname "$output")"
+mkdir -p "$screenshots/tour"
 
-# A throwaway home: the screenshot must not show (or change) the user's presets, draft and window layout.
+# A throwaway home: the screenshots must not show (or change) the user's presets, probes, draft and layout.
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 export HOME="$scratch" XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data"
 
-run=("$build/bin/dglm-writer" --model "$model" --screenshot "$output")
-if [ "${DGLM_USE_XVFB:-0}" = 1 ]; then
-  xvfb-run -a -s "-screen 0 1280x800x24" "${run[@]}"
-else
-  QT_QPA_PLATFORM=offscreen "${run[@]}"
-fi
-echo "wrote $output"
+headless() {
+  if [ "${DGLM_USE_XVFB:-0}" = 1 ]; then
+    xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+  else
+    QT_QPA_PLATFORM=offscreen "$@"
+  fi
+}
+
+writer=("$build/bin/dglm-writer" --model "$model")
+headless "${writer[@]}" --screenshot "$screenshots/main-window.png"
+echo "wrote $screenshots/main-window.png"
+headless "${writer[@]}" --tour "$screenshots/tour" --tour-csv "$root/tests/data/csv/formality.csv"
+echo "wrote the tour of $model to $screenshots/tour"

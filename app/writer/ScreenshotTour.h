@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `dglm-writer --tour DIR`: drives the app through its main features and saves a PNG of each state into DIR
+// `dglm-writer --tour DIR` (packaging/screenshot.sh runs it): drives the app through its main features and saves a PNG of each state into DIR
 // (for the README): a prefix with sliders set, K = 4 continuations, compare mode with two settings, and a
 // probe trained from a CSV file. Each step starts when the previous one's signal arrives; no input events are
 // faked. Exits the application with 0 when every screenshot was written, else 1 with a message.
