@@ -21,6 +21,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev libxxhash-dev libcsv-dev
   # the desktop app
   qt6-base-dev libqcustomplot-dev libgl-dev
+  # renders the PNG icons from the SVG at build time
+  librsvg2-bin
   # tests: GoogleTest, a display for widget tests and screenshots, .desktop/metainfo validation
   libgtest-dev xvfb xauth appstream desktop-file-utils
 )
