@@ -2,6 +2,7 @@
 // The main window end to end on a tiny model: a missing model is reported, probes become sliders, a
 // generation fills the cards and the history, and inserting a candidate is one undo step.
 #include <QComboBox>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -16,6 +17,7 @@
 #include "editor/DraftEditor.h"
 #include "guidance/GuidancePanel.h"
 #include "history/HistoryModel.h"
+#include "plot/PerplexityPlot.h"
 #include "plot/ProbeScorePlot.h"
 
 namespace {
@@ -118,6 +120,15 @@ class TestMainWindow : public QObject {
     QCOMPARE(window.probeScorePlot()->plottableCount(), 3);
     for (int probe = 0; probe < 3; ++probe) {
       QCOMPARE(qobject_cast<QCPBars*>(window.probeScorePlot()->plottable(probe))->data()->size(), 3);
+    }
+
+    // Both plots save as PNG and PDF.
+    QTemporaryDir plots;
+    for (QCustomPlot* plot : {static_cast<QCustomPlot*>(window.perplexityPlot()), static_cast<QCustomPlot*>(window.probeScorePlot())}) {
+      for (const QString& name : {QStringLiteral("plot.png"), QStringLiteral("plot.pdf")}) {
+        QVERIFY(savePlot(plot, plots.filePath(name)));
+        QVERIFY(QFileInfo(plots.filePath(name)).size() > 0);
+      }
     }
 
     // Replace selection: "two" becomes the candidate, one undo step.
