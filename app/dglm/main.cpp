@@ -27,6 +27,7 @@
 #include "dglm/tiny_model.h"
 #include "dglm/tokenizer.h"
 #include "dglm/train.h"
+#include "eval_command.h"
 
 namespace {
 
@@ -477,6 +478,7 @@ int main(int argc, char** argv) {
   bool bench_quick = false;
   int bench_repetitions = 0;
   dglm::BenchProvenance provenance;
+  const auto eval_cmd = add_eval_command(app);
   auto* bench_cmd = app.add_subcommand("bench", "Time DGLM against plain AR and token-level control; write Markdown");
   bench_cmd->add_option("MODEL_DIR", model_dir, "model directory")->required();
   bench_cmd->add_option("--output,-o", bench_output, "report file ('-': standard output)")->capture_default_str();
@@ -518,6 +520,8 @@ int main(int argc, char** argv) {
     } else if (*gen) {
       params.sampler = sampler == "ddim" ? dglm::Sampler::Ddim : dglm::Sampler::Ddpm;
       return generate(model_dir, params, guides, dglm::method_from_string(method), token_level, as_json, quiet);
+    } else if (*eval_cmd.command) {
+      return eval_cmd.run();
     } else if (*bench_cmd) {
       for (int i = 0; i < argc; ++i) provenance.command += (i ? " " : "") + std::string(i ? argv[i] : "dglm");
       return bench(model_dir, bench_output, bench_quick, bench_repetitions, provenance, quiet);

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Measuring generation: held-out prompts, settings to compare, and per-setting fluency (perplexity under an
+// independent scorer), diversity (Dist-3, Div), proposal adherence, MAUVE and attribute success judged by
+// classifiers that share no training data with the probes that steer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dglm/baselines.h"
+#include "dglm/generator.h"
+
+namespace dglm {
+
+struct EvalPrompt {
+  std::string prefix;
+  std::string reference;  // the human continuation
+};
+
+// Prompts from a corpus file (one document per line, blank lines between): for `count` documents long enough,
+// the first prefix_tokens tokens and the next continuation_tokens. Deterministic for a seed.
+std::vector<EvalPrompt> make_eval_prompts(const Model& model, const std::string& corpus_path, int count,
+                                          int prefix_tokens, int continuation_tokens, std::uint64_t seed);
+// JSON lines {"prefix": ..., "continuation": ...}; errors name the file and line.
+std::vector<EvalPrompt> read_eval_prompts(const std::string& path);
+void write_eval_prompts(const std::string& path, const std::vector<EvalPrompt>& prompts);
+
+struct EvalSetting {
+  std::string label;
+  Method method = Method::Dglm;
+  GenerateParams params;  // prefix and seed are set per prompt
+};
+
+// "LABEL;method=dglm;sigma2=0.05;cfg=1;steps=50;guide=sentiment=+4;guide=topic=2:science;temperature=1;top_p=0.9"
+// Throws Error(InvalidArgument) naming the key.
+EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& defaults);
+
+struct EvalRow {
+  std::string label;
+  std::size_t texts = 0;
+  double scorer_perplexity = 0;  // mean over texts of the continuation's perplexity under the scorer's decoder
+  double dist3 = 0;              // per prompt, averaged
+  double div = 0;                // pooled over all texts
+  double adherence = -2;         // mean cosine(E(text), proposal); -2 when the method has no proposal
+  double mauve = -1, mauve_se = 0;  // -1 when not computed
+  std::map<std::string, std::vector<double>> judged;  // judge -> fraction of texts whose argmax is each class
+  std::map<std::string, std::vector<std::string>> judge_classes;
+  std::vector<std::string> examples;  // the first prompt's first continuations, verbatim
+};
+
+struct EvalOptions {
+  std::map<std::string, std::string> judges;  // name -> probe path without extension (loaded into the model)
+  bool mauve = false;                         // needs >= 10 prompts x samples texts
+  std::uint64_t seed = 0;
+};
+
+// Generates params.samples continuations for every prompt with the setting and measures them. The scorer is
+// another model directory's decoder and encoder (perplexity and MAUVE features); judges are loaded into
+// `model` under their names. progress(fraction) may return false to cancel (Error(Cancelled)).
+EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<EvalPrompt>& prompts,
+                         const EvalSetting& setting, const EvalOptions& options,
+                         const std::function<bool(float)>& progress = {});
+
+}  // namespace dglm

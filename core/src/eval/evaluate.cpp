@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "dglm/evaluate.h"
+
+#include <torch/types.h>
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "dglm/error.h"
+#include "dglm/fileio.h"
+#include "dglm/metrics.h"
+#include "pipeline/model_impl.h"
+
+namespace dglm {
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> corpus_documents(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorKind::NotFound, "cannot open the corpus", Location{path});
+  std::vector<std::string> documents;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) documents.push_back(line);
+  return documents;
+}
+
+// Perplexity of `continuation` after `prefix` under the scorer's decoder alone: [bos][prefix][continuation].
+double scorer_perplexity(Model::Impl& scorer, const std::string& prefix, const std::string& continuation) {
+  auto cont = scorer.tokenizer->encode(continuation);
+  if (cont.empty()) return 0;
+  const auto room = static_cast<std::size_t>(scorer.info.config.decoder.context) - 1;
+  cont.resize(std::min(cont.size(), room));
+  const auto prefix_ids = scorer.tokens(prefix, room - cont.size(), /*keep_end=*/true, nullptr);
+  std::vector<int64_t> ids{scorer.tokenizer->bos_id()};
+  ids.insert(ids.end(), prefix_ids.begin(), prefix_ids.end());
+  ids.insert(ids.end(), cont.begin(), cont.end());
+  const auto input = torch::tensor(ids).unsqueeze(0).to(scorer.device);
+  const auto logprobs = torch::log_softmax(scorer.decoder->forward(scorer.decoder->embed_tokens(input)), -1)[0];
+  // Position i predicts token i + 1; the continuation starts after bos and the prefix.
+  const auto first = static_cast<int64_t>(1 + prefix_ids.size());
+  std::vector<float> token_logprobs;
+  for (int64_t i = first; i < static_cast<int64_t>(ids.size()); ++i)
+    token_logprobs.push_back(logprobs[i - 1][ids[static_cast<std::size_t>(i)]].item<float>());
+  return perplexity(token_logprobs);
+}
+
+FeatureMatrix features(Model::Impl& model, const std::vector<std::string>& texts) {
+  FeatureMatrix m;
+  std::vector<torch::Tensor> rows;
+  for (std::size_t start = 0; start < texts.size(); start += 64)
+    rows.push_back(model.embed({texts.begin() + static_cast<std::ptrdiff_t>(start),
+                                texts.begin() + static_cast<std::ptrdiff_t>(std::min(start + 64, texts.size()))},
+                               false).to(torch::kCPU));
+  const auto all = torch::cat(rows, 0).contiguous();
+  m.rows = static_cast<std::size_t>(all.size(0));
+  m.cols = static_cast<std::size_t>(all.size(1));
+  m.values.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
+  return m;
+}
+
+float parse_number(const std::string& key, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const float x = std::stof(value, &used);
+    if (used == value.size()) return x;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::InvalidArgument, "'" + value + "' is not a number", Location{{}, 0, 0, key});
+}
+
+}  // namespace
+
+std::vector<EvalPrompt> make_eval_prompts(const Model& model, const std::string& corpus_path, int count,
+                                          int prefix_tokens, int continuation_tokens, std::uint64_t seed) {
+  auto& m = *model.impl();
+  auto documents = corpus_documents(corpus_path);
+  std::shuffle(documents.begin(), documents.end(), std::mt19937_64(seed));
+  std::vector<EvalPrompt> prompts;
+  const auto needed = static_cast<std::size_t>(prefix_tokens + continuation_tokens);
+  for (const auto& document : documents) {
+    if (static_cast<int>(prompts.size()) == count) break;
+    const auto ids = m.tokenizer->encode(document);
+    if (ids.size() < needed) continue;
+    const auto split = ids.begin() + prefix_tokens;
+    prompts.push_back({m.tokenizer->decode({ids.begin(), split}),
+                       m.tokenizer->decode({split, split + continuation_tokens})});
+  }
+  if (static_cast<int>(prompts.size()) < count)
+    throw Error(ErrorKind::InvalidArgument, "only " + std::to_string(prompts.size()) + " documents hold " +
+                                                std::to_string(needed) + " tokens", Location{corpus_path});
+  return prompts;
+}
+
+std::vector<EvalPrompt> read_eval_prompts(const std::string& path) {
+  std::istringstream lines(read_file_text(path));
+  std::vector<EvalPrompt> prompts;
+  long number = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      const auto j = json::parse(line);
+      prompts.push_back({j.at("prefix").get<std::string>(), j.value("continuation", std::string())});
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::Corrupt, std::string("expected {\"prefix\": ..., \"continuation\": ...}: ") + e.what(),
+                  Location{path, number});
+    }
+  }
+  if (prompts.empty()) throw Error(ErrorKind::InvalidArgument, "no prompts", Location{path});
+  return prompts;
+}
+
+void write_eval_prompts(const std::string& path, const std::vector<EvalPrompt>& prompts) {
+  std::string text;
+  for (const auto& p : prompts) text += json{{"prefix", p.prefix}, {"continuation", p.reference}}.dump() + "\n";
+  write_file_atomic(path, text);
+}
+
+EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& defaults) {
+  EvalSetting setting;
+  setting.params = defaults;
+  std::istringstream parts(spec);
+  std::getline(parts, setting.label, ';');
+  if (setting.label.empty() || setting.label.find('=') != std::string::npos)
+    throw Error(ErrorKind::InvalidArgument, "a setting needs a label first: LABEL;key=value;... (got '" + spec + "')");
+  for (std::string part; std::getline(parts, part, ';');) {
+    const auto eq = part.find('=');
+    if (eq == std::string::npos) throw Error(ErrorKind::InvalidArgument, "expected key=value, got '" + part + "'");
+    const auto key = part.substr(0, eq), value = part.substr(eq + 1);
+    auto& p = setting.params;
+    if (key == "method") setting.method = method_from_string(value);
+    else if (key == "sigma2") p.sigma2 = parse_number(key, value);
+    else if (key == "cfg") p.cfg = parse_number(key, value);
+    else if (key == "steps") p.steps = static_cast<int>(parse_number(key, value));
+    else if (key == "temperature") p.decoding.temperature = parse_number(key, value);
+    else if (key == "top_p") p.decoding.top_p = parse_number(key, value);
+    else if (key == "guide") {
+      // PROBE=WEIGHT[:CLASS]
+      const auto weight_at = value.find('=');
+      if (weight_at == std::string::npos)
+        throw Error(ErrorKind::InvalidArgument, "expected PROBE=WEIGHT[:CLASS], got '" + value + "'", Location{{}, 0, 0, key});
+      const auto rest = value.substr(weight_at + 1);
+      const auto colon = rest.find(':');
+      p.guides.push_back({value.substr(0, weight_at), parse_number(key, rest.substr(0, colon)),
+                          colon == std::string::npos ? std::string() : rest.substr(colon + 1)});
+    } else {
+      throw Error(ErrorKind::InvalidArgument, "unknown key (method, sigma2, cfg, steps, temperature, top_p, guide)",
+                  Location{{}, 0, 0, key});
+    }
+  }
+  return setting;
+}
+
+EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<EvalPrompt>& prompts,
+                         const EvalSetting& setting, const EvalOptions& options,
+                         const std::function<bool(float)>& progress) {
+  for (const auto& [name, path] : options.judges) {
+    model.add_probe(path);
+    if (!model.impl()->probes.count(name))
+      throw Error(ErrorKind::InvalidArgument, "the judge file holds a probe with another name",
+                  Location{path + ".json", 0, 0, "name"});
+  }
+  auto& m = *model.impl();
+  auto& s = *scorer.impl();
+  torch::NoGradGuard no_grad;
+  EvalRow row;
+  row.label = setting.label;
+  std::vector<std::string> all_texts, references;
+  std::vector<double> perplexities, adherences, dist3;
+  std::map<std::string, std::vector<std::size_t>> votes;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    if (progress && !progress(static_cast<float>(i) / static_cast<float>(prompts.size())))
+      throw Error(ErrorKind::Cancelled, "evaluation cancelled");
+    auto params = setting.params;
+    params.prefix = prompts[i].prefix;
+    params.seed = options.seed + i;
+    const auto result = generate_with(setting.method, model, params);
+    std::vector<std::string> texts;
+    for (const auto& c : result.candidates) {
+      texts.push_back(c.text);
+      perplexities.push_back(scorer_perplexity(s, params.prefix, c.text));
+      for (const auto& [judge, scores] : c.probe_scores) {
+        if (!options.judges.count(judge)) continue;
+        auto& counts = votes[judge];
+        counts.resize(scores.size());
+        ++counts[static_cast<std::size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin())];
+      }
+    }
+    if (setting.method == Method::Dglm) {
+      const auto embedded = m.embed(texts, false).to(torch::kCPU);
+      for (std::size_t k = 0; k < result.candidates.size(); ++k) {
+        const auto& proposal = result.candidates[k].proposal;
+        adherences.push_back(torch::dot(embedded[static_cast<int64_t>(k)], torch::tensor(proposal)).item<double>());
+      }
+    }
+    dist3.push_back(distinct_n(texts, 3));
+    if (i == 0) row.examples = texts;
+    all_texts.insert(all_texts.end(), texts.begin(), texts.end());
+    references.push_back(prompts[i].reference);
+  }
+  auto mean = [](const std::vector<double>& v) {
+    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  };
+  row.texts = all_texts.size();
+  std::vector<double> finite;
+  std::copy_if(perplexities.begin(), perplexities.end(), std::back_inserter(finite), [](double p) { return p > 0; });
+  row.scorer_perplexity = mean(finite);
+  row.dist3 = mean(dist3);
+  try {
+    row.div = diversity(all_texts);
+  } catch (const Error&) {
+    row.div = 0;  // no text reached four words
+  }
+  if (!adherences.empty()) row.adherence = mean(adherences);
+  for (const auto& [judge, counts] : votes) {
+    const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::size_t{0}));
+    for (auto c : counts) row.judged[judge].push_back(static_cast<double>(c) / total);
+    row.judge_classes[judge] = m.probes.at(judge).classes;
+  }
+  if (options.mauve) {
+    const auto result = mauve(features(s, all_texts), features(s, references));
+    row.mauve = result.mauve;
+    row.mauve_se = result.standard_error;
+  }
+  return row;
+}
+
+}  // namespace dglm

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "dglm/error.h"
+#include "dglm/evaluate.h"
+#include "dglm/tiny_model.h"
+#include "test_support.h"
+
+namespace dglm {
+namespace {
+
+TEST(EvalSetting, ParsesEveryKey) {
+  GenerateParams defaults;
+  defaults.samples = 7;
+  const auto s = parse_eval_setting("steer;method=dglm;sigma2=0.2;cfg=1.5;steps=12;guide=sentiment=+4;"
+                                    "guide=topic=-2:science;temperature=0.8;top_p=0.95", defaults);
+  EXPECT_EQ(s.label, "steer");
+  EXPECT_EQ(s.method, Method::Dglm);
+  EXPECT_FLOAT_EQ(s.params.sigma2, 0.2f);
+  EXPECT_FLOAT_EQ(s.params.cfg, 1.5f);
+  EXPECT_EQ(s.params.steps, 12);
+  EXPECT_EQ(s.params.samples, 7);
+  ASSERT_EQ(s.params.guides.size(), 2u);
+  EXPECT_EQ(s.params.guides[1].probe, "topic");
+  EXPECT_FLOAT_EQ(s.params.guides[1].weight, -2);
+  EXPECT_EQ(s.params.guides[1].target_class, "science");
+  EXPECT_FLOAT_EQ(s.params.decoding.top_p, 0.95f);
+  EXPECT_EQ(parse_eval_setting("ar;method=ar", defaults).method, Method::Autoregressive);
+}
+
+TEST(EvalSetting, RejectsMalformedSpecsNamingTheKey) {
+  const GenerateParams d;
+  auto field_of = [&](const std::string& spec) {
+    try {
+      parse_eval_setting(spec, d);
+    } catch (const Error& e) {
+      return e.where().field.empty() ? std::string("(none)") : e.where().field;
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(field_of(";sigma2=1"), "(none)");  // no label
+  EXPECT_EQ(field_of("sigma2=1"), "(none)");   // a forgotten label
+  EXPECT_EQ(field_of("x;sigma2=lots"), "sigma2");
+  EXPECT_EQ(field_of("x;colour=blue"), "colour");
+  EXPECT_EQ(field_of("x;guide=sentiment"), "guide");
+  EXPECT_EQ(field_of("x;nokey"), "(none)");
+  EXPECT_THROW(parse_eval_setting("x;method=beam", d), Error);
+}
+
+TEST(EvalPrompts, RoundTripAndLineNumbersInErrors) {
+  const auto path = test::temp_dir() + "/prompts.jsonl";
+  write_eval_prompts(path, {{"The old sailor", "walked home."}, {"A \"quoted\" prefix", ""}});
+  const auto back = read_eval_prompts(path);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].prefix, "A \"quoted\" prefix");
+  std::ofstream(path) << "{\"prefix\": \"ok\"}\n\n{\"continuation\": \"no prefix\"}\n";
+  try {
+    read_eval_prompts(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().line, 3);
+  }
+}
+
+TEST(Evaluate, MeasuresEverySampleOfEveryPromptWithJudges) {
+  const auto dir = test::temp_dir() + "/tiny";
+  make_tiny_model(dir, 3);
+  auto model = Model::open(dir);
+  const auto prompts = make_eval_prompts(model, DGLM_TEST_DATA_DIR "/eval-corpus.txt", 3, 12, 6, 1);
+  ASSERT_EQ(prompts.size(), 3u);
+  EXPECT_FALSE(prompts[0].reference.empty());
+  GenerateParams defaults;
+  defaults.samples = 4;
+  defaults.max_new_tokens = 6;
+  defaults.steps = 4;
+  EvalOptions options;
+  options.judges["sentiment"] = dir + "/probes/sentiment";  // a probe of the model stands in for a judge here
+  const auto row = evaluate_setting(model, model, prompts, parse_eval_setting("plain", defaults), options);
+  EXPECT_EQ(row.texts, 12u);
+  EXPECT_GT(row.scorer_perplexity, 1);
+  EXPECT_GE(row.adherence, -1);
+  EXPECT_LE(row.adherence, 1);
+  ASSERT_EQ(row.judged.at("sentiment").size(), 2u);
+  EXPECT_NEAR(row.judged.at("sentiment")[0] + row.judged.at("sentiment")[1], 1.0, 1e-9);
+  EXPECT_EQ(row.examples.size(), 4u);
+  EXPECT_EQ(row.mauve, -1);  // not asked for
+  const auto ar = evaluate_setting(model, model, prompts, parse_eval_setting("ar;method=ar", defaults), options);
+  EXPECT_EQ(ar.adherence, -2);  // plain AR has no proposal
+}
+
+TEST(Evaluate, TooFewLongDocumentsIsAClearError) {
+  const auto dir = test::temp_dir() + "/tiny2";
+  make_tiny_model(dir, 4);
+  const auto model = Model::open(dir);
+  EXPECT_THROW(make_eval_prompts(model, DGLM_TEST_DATA_DIR "/eval-corpus.txt", 100, 12, 6, 1), Error);
+  EXPECT_THROW(make_eval_prompts(model, "/nonexistent/corpus.txt", 1, 12, 6, 1), Error);
+}
+
+}  // namespace
+}  // namespace dglm
