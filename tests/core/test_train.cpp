@@ -397,6 +397,15 @@ TEST(TrainDiffusion, ResumesAfterAKillToTheSameAverageBitwise) {
   });
 }
 
+TEST(TrainEncoder, ResumesAfterAKillToTheSameWeightsBitwise) {
+  const auto& f = fixture();
+  expect_bitwise_resume([&](const std::string& out, const TrainProgressFn& progress) {
+    auto params = tiny_params(out, 10);
+    params.batch_size = 8;
+    return train_encoder(f.config, f.train_tokens, f.valid_tokens, params, {}, progress);
+  });
+}
+
 TEST(TrainJoint, ResumesAfterAKillToTheSameWeightsBitwise) {
   const auto& f = fixture();
   const auto& s = stages();
