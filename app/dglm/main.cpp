@@ -2,6 +2,7 @@
 // dglm: the command-line face of the core. Exit codes: 0 success, 1 an error in the input or the model (a
 // message on stderr says what and where), 2 a usage error, 3 cancelled.
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
@@ -98,10 +99,11 @@ void print_info(const dglm::ModelInfo& info, bool as_json) {
   }
 }
 
-int generate(const std::string& model_dir, dglm::GenerateParams params, const std::vector<std::string>& guides,
-             dglm::Method method, const dglm::TokenLevelParams& token_level, bool as_json, bool quiet) {
+int generate(const std::string& model_dir, dglm::Device device, dglm::GenerateParams params,
+             const std::vector<std::string>& guides, dglm::Method method, const dglm::TokenLevelParams& token_level,
+             bool as_json, bool quiet) {
   for (const auto& g : guides) params.guides.push_back(parse_guide(g));
-  auto model = dglm::Model::open(model_dir);
+  auto model = dglm::Model::open(model_dir, device);
   dglm::GenerateCallbacks callbacks;
   const bool show_progress = !quiet && ::isatty(STDERR_FILENO);
   if (show_progress)
@@ -349,6 +351,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, probe_scores");
   gen->add_flag("--quiet,-q", quiet, "no progress (shown on terminals only) or timings on stderr");
+  std::string generate_device = "cpu";
+  gen->add_option("--device", generate_device, "cpu, or cuda where LibTorch has it")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
 
   std::string output_dir;
   std::uint64_t seed = 0;
@@ -519,7 +525,8 @@ int main(int argc, char** argv) {
       print_info(dglm::inspect_model(model_dir), as_json);
     } else if (*gen) {
       params.sampler = sampler == "ddim" ? dglm::Sampler::Ddim : dglm::Sampler::Ddpm;
-      return generate(model_dir, params, guides, dglm::method_from_string(method), token_level, as_json, quiet);
+      return generate(model_dir, generate_device == "cuda" ? dglm::Device::Cuda : dglm::Device::Cpu, params, guides,
+                      dglm::method_from_string(method), token_level, as_json, quiet);
     } else if (*eval_cmd.command) {
       return eval_cmd.run();
     } else if (*bench_cmd) {
@@ -570,7 +577,10 @@ int main(int argc, char** argv) {
   } catch (const dglm::Error& e) {
     std::fprintf(stderr, "dglm: %s: %s\n", dglm::to_string(e.kind()), e.what());
     return e.kind() == dglm::ErrorKind::Cancelled ? kExitCancelled : kExitError;
-  } catch (const std::filesystem::filesystem_error& e) {  // e.g. an output directory that cannot be made
+  } catch (const c10::Error& e) {  // LibTorch itself, e.g. out of memory during training
+    std::fprintf(stderr, "dglm: LibTorch: %s\n", e.what_without_backtrace());
+    return kExitError;
+  } catch (const std::exception& e) {  // e.g. an output directory that cannot be made
     std::fprintf(stderr, "dglm: %s\n", e.what());
     return kExitError;
   }

@@ -11,6 +11,7 @@
 #include "dglm/generator.h"
 #include "dglm/probe.h"
 #include "dglm/tiny_model.h"
+#include "dglm/tokenizer.h"
 #include "test_support.h"
 
 namespace dglm {
@@ -84,6 +85,24 @@ TEST_F(GeneratorTest, ProducesKCandidatesWithConsistentTokensPerplexityAndScores
   }
   EXPECT_GT(result.times.diffusion_s, 0);
   EXPECT_GT(result.times.first_token_s, 0);
+}
+
+// SentencePiece drops the word-start mark of a text's first piece; a continuation that starts a new word must
+// still start with its space, or it is glued to the prefix in the editor.
+TEST_F(GeneratorTest, ContinuationsKeepTheSpaceBeforeTheirFirstWord) {
+  const auto tokenizer = load_sentencepiece(tiny_model_dir() + "/tokenizer.model");
+  Generator generator(*model_);
+  auto p = small_params();
+  p.samples = 8;
+  int word_starts = 0;
+  for (const auto& c : generator.run(p).candidates) {
+    if (c.tokens.empty()) continue;
+    const bool starts_word = tokenizer->piece(c.tokens.front().id).rfind("\xe2\x96\x81", 0) == 0;
+    word_starts += starts_word;
+    EXPECT_EQ(!c.text.empty() && c.text.front() == ' ', starts_word) << "'" << c.text << "'";
+    EXPECT_EQ(c.tokens.front().text.front() == ' ', starts_word);
+  }
+  EXPECT_GT(word_starts, 0) << "no sample started a word: the test saw nothing";
 }
 
 TEST_F(GeneratorTest, SameSeedSameOutputDifferentSeedDifferentOutput) {

@@ -19,7 +19,8 @@ const char* to_string(Sampler sampler);
 struct Guide {
   std::string probe;
   float weight = 0;
-  std::string target_class;  // empty: the probe's last class (e.g. "positive" of negative/positive)
+  std::string target_class;  // empty: the probe's last class; trained probes sort their labels, so that is
+                             // "positive" of negative/positive but "toxic" of non-toxic/toxic: name it
 };
 
 struct DecodingParams {
@@ -84,8 +85,9 @@ struct GenerateResult {
 class Generator {
  public:
   explicit Generator(Model model);
-  // Throws Error(InvalidArgument/NotFound) for bad params before any work; an exception thrown by a
-  // callback is caught and reported as Error(Internal) with its message, never terminating the process.
+  // Throws Error(InvalidArgument/NotFound) for bad params before any work. A progress callback returning
+  // false, or any callback throwing Error(Cancelled), ends the run with Status::Cancelled; a dglm::Error thrown
+  // by a callback passes through, any other exception is reported as Error(Internal) with its message.
   GenerateResult run(const GenerateParams& params, const GenerateCallbacks& callbacks = {});
 
  private:

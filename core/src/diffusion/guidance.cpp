@@ -30,7 +30,9 @@ GuidanceLoss probe_guidance(std::vector<ProbeTerm> terms, torch::Tensor latent_m
     const int64_t batch = x_hat.size(0);
     const int64_t dim = x_hat.size(1);
     // Samples of the denoising posterior around x_hat; every probe sees the same ones.
-    const auto xi = at::randn({batch, mc_samples, dim}, generator, x_hat.options());
+    // Drawn where the generator lives (the CPU for a CPU generator), then moved next to x_hat.
+    const auto xi = at::randn({batch, mc_samples, dim}, generator, x_hat.options().device(generator.device()))
+                        .to(x_hat.device());
     const auto x_tilde = x_hat.unsqueeze(1) + std::sqrt((1 - a) / a) * xi;
     const auto embedding = x_tilde * latent_std.to(x_hat.options()) + latent_mean.to(x_hat.options());
     const auto unit = (embedding / embedding.norm(2, -1, true).clamp_min(1e-12)).reshape({batch * mc_samples, dim});

@@ -63,10 +63,11 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
+  const int synced = ::fsync(fd) == 0 ? 0 : errno;
+  const int closed = ::close(fd) == 0 ? 0 : errno;
+  if (synced != 0 || closed != 0) {
     ::unlink(tmp.c_str());
-    errno = err;
+    errno = synced != 0 ? synced : closed;
     throw_errno("cannot flush file", tmp);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -74,6 +75,13 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     ::unlink(tmp.c_str());
     errno = err;
     throw_errno("cannot replace file", path);
+  }
+  // The rename itself survives a power loss only once the folder holding it is on disk too.
+  auto folder = std::filesystem::path(path).parent_path();
+  const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
   }
 }
 

@@ -75,7 +75,12 @@ GenerateResult run_guarded(const GenerateParams& params, const std::function<Gen
     GenerateResult cancelled;
     cancelled.status = Status::Cancelled;
     return cancelled;
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Cancelled) {  // a callback may also stop a run by throwing Error(Cancelled)
+      GenerateResult cancelled;
+      cancelled.status = Status::Cancelled;
+      return cancelled;
+    }
     throw;
   } catch (const c10::Error& e) {
     throw Error(ErrorKind::Internal, std::string("LibTorch: ") + e.what_without_backtrace());
@@ -163,6 +168,9 @@ void GenerationRun::emit(int64_t k, int id, float logprob, std::vector<int>& ids
   auto& c = result_.candidates[static_cast<std::size_t>(k)];
   ids.push_back(id);
   auto text = model.tokenizer->decode(ids);
+  // SentencePiece drops the word-start mark of a text's first piece; after a prefix that mark is a space.
+  static const std::string kWordStart = "\xe2\x96\x81";  // U+2581
+  if (model.tokenizer->piece(ids.front()).rfind(kWordStart, 0) == 0) text.insert(0, " ");
   Token token{id, text.substr(std::min(text.size(), c.text.size())), logprob};
   c.text = std::move(text);
   c.tokens.push_back(token);

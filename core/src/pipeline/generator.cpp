@@ -76,8 +76,11 @@ class DglmRun {
     // Without a prefix there is nothing to condition on: the unconditional network alone.
     const auto denoiser = conditional ? diffusion::cfg_denoiser(network(false), network(true), p_.cfg) : network(true);
     diffusion::GuidanceLoss guidance;
-    if (!terms.empty())
-      guidance = diffusion::probe_guidance(terms, m_.latent_mean, m_.latent_std, p_.guidance_samples, run_.rng());
+    if (!terms.empty()) {
+      // The probes and statistics live on the model's device; the sampler's x_hat on the generator's.
+      auto probe_loss = diffusion::probe_guidance(terms, m_.latent_mean, m_.latent_std, p_.guidance_samples, run_.rng());
+      guidance = [this, probe_loss](const torch::Tensor& x_hat, double a) { return probe_loss(x_hat.to(m_.device), a); };
+    }
     diffusion::SamplerParams sampler;
     sampler.kind = p_.sampler;
     sampler.steps = p_.steps;
