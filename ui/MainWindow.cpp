@@ -122,7 +122,11 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
   setBusy(false);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // Both talk to the worker host while they close (cancelling their runs), so they go before it does.
+  delete probeTraining_;
+  delete compare_;
+}
 
 void MainWindow::buildActions() {
   QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
@@ -314,8 +318,19 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState());
   settings.setValue("generation/last", QJsonDocument(guidance_->settings().toJson()).toJson(QJsonDocument::Compact));
-  // A clean exit keeps the text: the draft is saved and the recovery file goes away.
-  if (!autosave_->hasRecovery()) autosave_->saveDraft(editor_->toPlainText());
+  // A clean exit keeps the text: the draft is saved and the recovery file goes away. With a recovery still
+  // unresolved, only this session's latest edits are flushed to it.
+  if (autosave_->hasRecovery()) {
+    autosave_->flushRecovery();
+  } else if (!autosave_->saveDraft(editor_->toPlainText())) {
+    autosave_->noteEdited(editor_->toPlainText());
+    autosave_->flushRecovery();
+    QMessageBox::warning(this, tr("Draft not saved"),
+                         tr("The draft could not be saved (%1). It is kept in the recovery file, and the window "
+                            "stays open.").arg(autosave_->errorString()));
+    event->ignore();
+    return;
+  }
   event->accept();
 }
 
@@ -412,7 +427,11 @@ void MainWindow::setBusy(bool busy) {
 }
 
 void MainWindow::resetCards(int samples) {
-  qDeleteAll(cards_);
+  // Later, not now: "Continue from this card" gets here from inside that card's own click handler.
+  for (auto* card : cards_) {
+    card->hide();
+    card->deleteLater();
+  }
   cards_.clear();
   cardsPlaceholder_->setVisible(samples == 0);
   for (int sample = 0; sample < samples; ++sample) {

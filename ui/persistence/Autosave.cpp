@@ -26,7 +26,7 @@ Autosave::Autosave(QString draftPath, QString recoveryPath, int intervalMs, QObj
     hasRecovery_ = recoveredText_ != savedDraft();
   }
   timer_.setInterval(intervalMs);
-  connect(&timer_, &QTimer::timeout, this, &Autosave::writeRecovery);
+  connect(&timer_, &QTimer::timeout, this, &Autosave::flushRecovery);
   timer_.start();
 }
 
@@ -50,7 +50,7 @@ void Autosave::noteEdited(const QString& text) {
   dirty_ = true;
 }
 
-bool Autosave::writeRecovery() {
+bool Autosave::flushRecovery() {
   if (!dirty_) return true;
   if (!writeFileAtomically(recoveryPath_, pendingText_.toUtf8(), &error_)) {
     emit writeFailed(error_);

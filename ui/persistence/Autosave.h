@@ -26,6 +26,8 @@ class Autosave : public QObject {
   bool saveDraft(const QString& text);
 
   QString errorString() const { return error_; }
+  // Writes unsaved edits to the recovery file now instead of at the next tick. False on a write error.
+  bool flushRecovery();
 
  public slots:
   // The editor's text changed; it is written to the recovery file at the next tick.
@@ -36,8 +38,6 @@ class Autosave : public QObject {
   void writeFailed(const QString& message);
 
  private:
-  bool writeRecovery();
-
   QString draftPath_;
   QString recoveryPath_;
   QTimer timer_;
