@@ -4,7 +4,8 @@
 # training data with the probes, the sigma^2 ablation, and the baselines. Usage, after train-default-model.sh:
 #   models/recipe/evaluate-default-model.sh [WORK_DIR] [MODEL_DIR] [REPORT_DIR]
 #   (defaults: build/train, models/default, build/eval); PROMPTS (default 40), SAMPLES (default 25), WEIGHT
-#   (guidance weight of the "clearly positive/negative" settings, default 8).
+#   (guidance weight of the "clearly positive/negative" settings, default 8), EVAL_PARTS (any of steering, sigma2,
+#   baselines; default all three).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-build/train}
@@ -14,6 +15,8 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 prompts=${PROMPTS:-40}
 samples=${SAMPLES:-25}
 weight=${WEIGHT:-8}
+parts=" ${EVAL_PARTS:-steering sigma2 baselines} "
+want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
 export OMP_WAIT_POLICY=passive
 mkdir -p "$out"
@@ -34,18 +37,18 @@ common=(--scorer "$out/scorer" --samples "$samples" --tokens 20 --seed 7
   "$dglm" eval "$model" --scorer "$out/scorer" --make-prompts build/corpus/valid.txt --count "$prompts" \
     --prefix-tokens 32 --continuation-tokens 32 --save-prompts "$out/prompts.jsonl" --samples 1 --tokens 1 -o "$out/prompts-check.md"
 
-"$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" -o "$out/steering.md" \
+want steering && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" -o "$out/steering.md" \
   --setting "unguided" \
   --setting "positive;guide=sentiment=+$weight" --setting "negative;guide=sentiment=-$weight" \
   --setting "avoid offensive;guide=offensive=-$weight" \
   --setting "topic science;guide=topic=$weight:science" --setting "topic politics;guide=topic=$weight:politics" \
   --setting "positive + science;guide=sentiment=+$weight;guide=topic=$weight:science"
 
-"$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" --tokens 32 -o "$out/sigma2.md" \
+want sigma2 && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" --tokens 32 -o "$out/sigma2.md" \
   --setting "sigma2 0;sigma2=0" --setting "sigma2 0.05;sigma2=0.05" --setting "sigma2 0.2;sigma2=0.2" \
   --setting "sigma2 0.5;sigma2=0.5" --setting "sigma2 1;sigma2=1"
 
-"$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" -o "$out/baselines.md" \
+want baselines && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" -o "$out/baselines.md" \
   --setting "DGLM unguided" --setting "AR;method=ar" \
   --setting "DGLM positive;guide=sentiment=+$weight" --setting "FUDGE positive;method=fudge;guide=sentiment=+$weight"
 echo "evaluate-default-model.sh: reports in $out"

@@ -25,7 +25,7 @@ def spans(text, min_words=12, max_words=40):
             span = []
 
 def write_csv(path, rows, seed=0):
-    rows = list(dict.fromkeys(rows))  # exact duplicates out, order kept
+    rows = [(t, l) for t, l in dict.fromkeys(rows) if t.strip()]  # duplicates and empty texts out, order kept
     random.Random(seed).shuffle(rows)
     with open(path + ".tmp", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

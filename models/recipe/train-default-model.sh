@@ -73,13 +73,13 @@ run train assemble "$model" --config "$config" --tokenizer "$work/tokenizer.mode
 # Probes steer; judges (trained on disjoint sources or documents) only evaluate, so they live outside the model.
 mkdir -p "$work/judges"
 run train probe "$model" --csv build/probe-data/sentiment.csv --text-column text --label-column label \
-  --name sentiment --description "Sentiment (trained on Yelp and Amazon review sentences)" --seed 5
+  --name sentiment --description "Sentiment (trained on Yelp and Amazon review sentences)" --l2 1e-6 --seed 5
 run train probe "$model" --csv build/probe-data/offensive.csv --text-column text --label-column label \
-  --name offensive --description "Offensive-language proxy (joke tags and clean fortunes)" --seed 5
+  --name offensive --description "Offensive-language proxy (joke tags and clean fortunes)" --l2 1e-6 --seed 5
 run train probe "$model" --csv build/probe-data/topic.csv --text-column text --label-column label --name topic \
-  --description "Topic (Brown genres, State of the Union, Moby Dick, fortunes)" --seed 5
+  --description "Topic (Brown genres, State of the Union, Moby Dick, fortunes)" --l2 1e-6 --seed 5
 for judge in sentiment offensive topic; do
   run train probe "$model" --csv "build/probe-data/$judge-judge.csv" --text-column text --label-column label \
-    --name "judge-$judge" --output "$work/judges" --seed 6
+    --name "judge-$judge" --output "$work/judges" --l2 1e-6 --seed 6
 done
 echo "train-default-model.sh: $model is complete; measure it with models/recipe/evaluate-default-model.sh"
