@@ -15,6 +15,15 @@ torch::Tensor alpha_bar(const torch::Tensor& t);
 torch::Tensor alpha_bar_shifted(const torch::Tensor& t, double shift);
 inline constexpr double kDecoderNoiseShift = 2.1972245773362196;  // 2 ln 3
 
+// The proposal is re-noised at a = 1 - sigma^2 before the prompt generator sees it; a never drops below this, so
+// sigma^2 = 1 means "almost pure noise" rather than a division by zero. Training and inference share it.
+inline constexpr double kMinProposalAlphaBar = 1e-4;
+inline double proposal_alpha_bar(double sigma2) {
+  return sigma2 < 1 - kMinProposalAlphaBar ? 1 - sigma2 : kMinProposalAlphaBar;
+}
+// The paper's default re-noising, sigma^2 = 0.05.
+inline constexpr double kDefaultSigma2 = 0.05;
+
 // a is broadcast against z/x (shape [B] against [B,D] works).
 torch::Tensor add_noise(const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& a);
 torch::Tensor v_target(const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& a);

@@ -9,6 +9,7 @@
 
 #include "diffusion/guidance.h"
 #include "diffusion/sampler.h"
+#include "diffusion/schedule.h"
 #include "pipeline/generation_run.h"
 
 namespace dglm {
@@ -45,7 +46,7 @@ class DglmRun {
 
     t = Clock::now();
     run_.report(Stage::Prompt, 0);
-    const double a = std::max(1.0 - static_cast<double>(p_.sigma2), 1e-4);
+    const double a = diffusion::proposal_alpha_bar(p_.sigma2);
     const auto eps = torch::randn(proposals.sizes(), run_.rng()).to(m_.device);
     const auto soft_prompts =
         pipeline::soft_prompts(m_.prompt, proposals, eps, torch::full({K()}, a, torch::kFloat).to(m_.device));

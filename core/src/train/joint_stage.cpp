@@ -18,10 +18,6 @@
 namespace dglm {
 namespace {
 
-// Generation re-noises the proposal at sigma^2 = 0.05 (a = 0.95); sigma^2 = 1 is clamped to this signal level.
-constexpr double kInferenceAlphaBar = 0.95;
-constexpr double kPureNoiseAlphaBar = 1e-4;
-
 // A pair file ready for batches of one prefix length: pairs ordered by prefix length, and the standardised
 // continuation embeddings.
 struct JointData {
@@ -120,8 +116,8 @@ TrainResult train_joint(const std::string& config_path, const std::string& decod
     }
     return std::exp(total / std::max(1, params.eval_batches));
   };
-  result.metrics = {{"val_perplexity", perplexity(kInferenceAlphaBar)},
-                    {"val_perplexity_unguided", perplexity(kPureNoiseAlphaBar)}};
+  result.metrics = {{"val_perplexity", perplexity(diffusion::proposal_alpha_bar(diffusion::kDefaultSigma2))},
+                    {"val_perplexity_unguided", perplexity(diffusion::proposal_alpha_bar(1))}};
   result.weights_paths = {train::save_weights(*prompt, params.output_dir, ModelFiles::kPrompt, result.metrics),
                           train::save_weights(*decoder, params.output_dir, ModelFiles::kDecoder, result.metrics)};
   return result;
