@@ -6,7 +6,7 @@
 # slider. The app drives itself (`--screenshot`, `--tour`); nothing fakes input events. Runs headless: Qt's
 # offscreen platform, or a virtual X server with DGLM_USE_XVFB=1.
 # Usage: packaging/screenshot.sh [BUILD_DIR] [MODEL_DIR]
-#   BUILD_DIR defaults to build/dev; MODEL_DIR to $DGLM_MODEL_DIR, then BUILD_DIR/models/default, then the
+#   BUILD_DIR defaults to build/dev; MODEL_DIR to $DGLM_MODEL_DIR, then the shipped models/default, then the
 #   build tree's tiny model (made if missing).
 set -euo pipefail
 
@@ -14,7 +14,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build/dev}"
 model="${2:-${DGLM_MODEL_DIR:-}}"
 if [ -z "$model" ]; then
-  if [ -f "$build/models/default/config.json" ]; then model="$build/models/default"; else model="$build/models/tiny"; fi
+  if [ -f "$root/models/default/config.json" ]; then model="$root/models/default"; else model="$build/models/tiny"; fi
 fi
 screenshots="$root/docs/screenshots"
 
