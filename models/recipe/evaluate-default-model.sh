@@ -30,14 +30,14 @@ mkdir -p "$out"
     --prompt "$work/joint/prompt_generator.safetensors" --decoder "$work/decoder/decoder.safetensors" \
     --stats "$work/latent-stats.json"
 
-common=(--scorer "$out/scorer" --samples "$samples" --tokens 20 --seed 7
+common=(--scorer "$out/scorer" --samples "$samples" --seed 7
         --judge "judge-sentiment=$work/judges/judge-sentiment" --judge "judge-offensive=$work/judges/judge-offensive"
         --judge "judge-topic=$work/judges/judge-topic")
 [ -f "$out/prompts.jsonl" ] ||
   "$dglm" eval "$model" --scorer "$out/scorer" --make-prompts build/corpus/valid.txt --count "$prompts" \
     --prefix-tokens 32 --continuation-tokens 32 --save-prompts "$out/prompts.jsonl" --samples 1 --tokens 1 -o "$out/prompts-check.md"
 
-want steering && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" -o "$out/steering.md" \
+want steering && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" --tokens 20 -o "$out/steering.md" \
   --setting "unguided" \
   --setting "positive;guide=sentiment=+$weight" --setting "negative;guide=sentiment=-$weight" \
   --setting "avoid offensive;guide=offensive=-$weight" \
@@ -48,7 +48,7 @@ want sigma2 && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.json
   --setting "sigma2 0;sigma2=0" --setting "sigma2 0.05;sigma2=0.05" --setting "sigma2 0.2;sigma2=0.2" \
   --setting "sigma2 0.5;sigma2=0.5" --setting "sigma2 1;sigma2=1"
 
-want baselines && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" -o "$out/baselines.md" \
+want baselines && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" --tokens 20 -o "$out/baselines.md" \
   --setting "DGLM unguided" --setting "AR;method=ar" \
   --setting "DGLM positive;guide=sentiment=+$weight" --setting "FUDGE positive;method=fudge;guide=sentiment=+$weight"
 echo "evaluate-default-model.sh: reports in $out"
