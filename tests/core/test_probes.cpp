@@ -269,6 +269,10 @@ class ProbeGuidanceLoss : public ::testing::Test {
   double direct_loss(const LogisticProbe& probe, int target, const torch::Tensor& x) const {
     return -probe.log_probs(unit(x * stddev + mean)).select(1, target).sum().item<double>();
   }
+  // -log(1 - p(target | ...)) summed over rows: what a negative weight descends (away from the target).
+  double direct_away_loss(const LogisticProbe& probe, int target, const torch::Tensor& x) const {
+    return -torch::log1p(-probe.log_probs(unit(x * stddev + mean)).select(1, target).exp()).sum().item<double>();
+  }
   LogisticProbe first, second;
   torch::Tensor mean, stddev;
 };
@@ -279,7 +283,8 @@ TEST_F(ProbeGuidanceLoss, AtNoNoiseItIsTheWeightedSumOfProbeLosses) {
   const std::vector<dglm::diffusion::ProbeTerm> terms{{&first, 2.0f, 1}, {&second, -0.5f, 2}, {&second, 0.0f, 0}};
   const auto loss =
       dglm::diffusion::probe_guidance(terms, mean, stddev, 4, at::make_generator<at::CPUGeneratorImpl>(1))(x, a);
-  const double expected = 2.0 * direct_loss(first, 1, x) - 0.5 * direct_loss(second, 2, x);
+  // A negative weight steers away: its magnitude times the loss of "any class but the target".
+  const double expected = 2.0 * direct_loss(first, 1, x) + 0.5 * direct_away_loss(second, 2, x);
   EXPECT_NEAR(loss.item<double>(), expected, 1e-4 * (1 + std::abs(expected)));
 }
 

@@ -15,8 +15,9 @@ struct ProbeTerm {
   int target_class = 0;
 };
 
-// loss(x_hat, a) = sum_k weight_k * -log mean_n p_k(target | normalise(unstandardise(x_hat + sqrt((1-a)/a) xi_n)))
-// summed over the batch; mean/std are the latent standardisation statistics [D].
+// loss(x_hat, a) = sum_k |weight_k| * -log mean_n q_k(normalise(unstandardise(x_hat + sqrt((1-a)/a) xi_n))), summed
+// over the batch, where q_k = p_k(target) for a positive weight and 1 - p_k(target) (any other class) for a
+// negative one; mean/std are the latent standardisation statistics [D].
 GuidanceLoss probe_guidance(std::vector<ProbeTerm> terms, torch::Tensor latent_mean, torch::Tensor latent_std,
                             int mc_samples, at::Generator generator);
 
