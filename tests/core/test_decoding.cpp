@@ -8,11 +8,13 @@
 
 #include "decoding/logit_processors.h"
 #include "dglm/error.h"
+#include "test_support.h"
 
 namespace {
 
 using dglm::Error;
 using dglm::ErrorKind;
+using dglm::expect_invalid_argument;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
@@ -36,16 +38,6 @@ std::vector<int64_t> kept_by_top_p(float p) {
   auto finite = torch::isfinite(logits);
   EXPECT_TRUE(close(logits.masked_select(finite), four_token_logits().masked_select(finite)));
   return kept;
-}
-
-template <typename Fn>
-void expect_invalid_argument(Fn&& fn) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected dglm::Error";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::InvalidArgument) << error.what();
-  }
 }
 
 TEST(Temperature, DividesLogits) {

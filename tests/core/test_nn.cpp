@@ -7,11 +7,13 @@
 #include "nn/diffusion_net.h"
 #include "nn/encoder.h"
 #include "nn/prompt_generator.h"
+#include "test_support.h"
 
 namespace {
 
 using dglm::Error;
 using dglm::ErrorKind;
+using dglm::expect_invalid_argument;
 namespace dnn = dglm::nn;
 
 constexpr int64_t kLatent = 16;
@@ -25,16 +27,6 @@ void randomise_modulation(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& item : module.named_parameters())
     if (item.key().find("modulation") != std::string::npos) item.value().normal_(0.0, 0.5);
-}
-
-template <typename Fn>
-void expect_invalid_argument(Fn&& fn) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected dglm::Error";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::InvalidArgument) << error.what();
-  }
 }
 
 dglm::EncoderConfig tiny_encoder_config() {

@@ -2,7 +2,11 @@
 // Fixtures shared by the core tests: temporary folders and a SentencePiece model trained on the spot.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
+
+#include "dglm/error.h"
 
 namespace dglm::test {
 
@@ -16,3 +20,19 @@ std::string sample_text();
 std::string test_tokenizer_model();
 
 }  // namespace dglm::test
+
+namespace dglm {
+
+// Fails the test unless fn throws dglm::Error of kind InvalidArgument. Header-only: tests that do not link
+// test_support.cpp use it too.
+template <typename Fn>
+void expect_invalid_argument(Fn&& fn) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected dglm::Error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::InvalidArgument) << error.what();
+  }
+}
+
+}  // namespace dglm
