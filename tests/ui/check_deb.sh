@@ -51,7 +51,8 @@ for package in 'libtorch[0-9.]*' 'libqt6widgets6' 'libqt6core6' 'libqcustomplot[
     failures=$((failures + 1))
   fi
 done
-dpkg-deb -I "$deb" | grep -q "^ Package: dglm-writer$" || { echo "check_deb.sh: wrong package name" >&2; failures=$((failures + 1)); }
+package="$(dpkg-deb -f "$deb" Package)"
+[ "$package" = dglm-writer ] || { echo "check_deb.sh: package is named '$package', not dglm-writer" >&2; failures=$((failures + 1)); }
 
 [ "$failures" -eq 0 ] || { echo "check_deb.sh: $failures problem(s) in $(basename "$deb")" >&2; exit 1; }
 echo "check_deb.sh: the package is complete"
