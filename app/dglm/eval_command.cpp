@@ -12,7 +12,7 @@
 namespace {
 
 struct EvalOptionsCli {
-  std::string model_dir, scorer_dir, prompts_path, corpus_path, save_prompts, output;
+  std::string model_dir, scorer_dir, prompts_path, corpus_path, save_prompts, output, csv;
   int count = 40, prefix_tokens = 32, continuation_tokens = 32;
   std::vector<std::string> settings, judges;
   dglm::GenerateParams defaults;
@@ -80,18 +80,24 @@ int run_eval(const EvalOptionsCli& o, const std::string& command_line) {
   std::vector<dglm::EvalSetting> settings;
   for (const auto& spec : o.settings.empty() ? std::vector<std::string>{"dglm"} : o.settings)
     settings.push_back(dglm::parse_eval_setting(spec, o.defaults));
+  // Both reports are rewritten after every setting, so that a long run stopped midway keeps what it measured;
+  // standard output gets them once, at the end.
   std::vector<dglm::EvalRow> rows;
+  auto write_reports = [&](bool finished) {
+    const auto report = "Command: `" + command_line + "`\n\nScorer (perplexity" +
+                        std::string(options.mauve ? ", MAUVE features" : "") + "): `" + o.scorer_dir + "`\n\n" +
+                        table(rows, settings) + examples(rows, prompts.front().prefix);
+    for (const auto& [path, text] : {std::pair{o.output, report}, std::pair{o.csv, dglm::eval_csv(settings, rows)}}) {
+      if (path == "-" && finished) std::fputs(text.c_str(), stdout);
+      else if (!path.empty() && path != "-") dglm::write_file_atomic(path, text);
+    }
+  };
   for (const auto& setting : settings) {
     std::fprintf(stderr, "evaluating %s on %zu prompts x %d samples\n", setting.label.c_str(), prompts.size(),
                  setting.params.samples);
     rows.push_back(dglm::evaluate_setting(model, scorer, prompts, setting, options));
+    write_reports(rows.size() == settings.size());
   }
-  const auto report = "Command: `" + command_line + "`\n\nScorer (perplexity" + std::string(options.mauve ? ", MAUVE features" : "") +
-                      "): `" + o.scorer_dir + "`\n\n" + table(rows, settings) + examples(rows, prompts.front().prefix);
-  if (o.output.empty() || o.output == "-")
-    std::fputs(report.c_str(), stdout);
-  else
-    dglm::write_file_atomic(o.output, report);
   return 0;
 }
 
@@ -99,10 +105,12 @@ int run_eval(const EvalOptionsCli& o, const std::string& command_line) {
 
 Subcommand add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptionsCli>();
+  o->output = "-";
   o->defaults.samples = 25;
   o->defaults.max_new_tokens = 20;
   auto* cmd = app.add_subcommand("eval", "Measure generation settings on held-out prompts (fluency, diversity, "
-                                         "adherence, MAUVE, judged attributes); writes a Markdown table");
+                                         "adherence, MAUVE, judged attributes); writes a Markdown table and, "
+                                         "with --csv, a CSV");
   cmd->add_option("MODEL_DIR", o->model_dir, "model directory")->required();
   cmd->add_option("--scorer", o->scorer_dir, "model directory whose decoder scores perplexity (and whose encoder "
                                              "gives MAUVE features): use one independent of MODEL_DIR")->required();
@@ -124,7 +132,10 @@ Subcommand add_eval_command(CLI::App& app) {
   cmd->add_option("--steps", o->defaults.steps, "diffusion steps")->capture_default_str();
   cmd->add_option("--seed", o->eval.seed, "seed of prompt i is SEED + i")->capture_default_str();
   cmd->add_flag("--mauve", o->eval.mauve, "compute MAUVE against the references");
-  cmd->add_option("--output,-o", o->output, "Markdown report file (default: standard output)");
+  cmd->add_option("--output,-o", o->output, "Markdown report file, '-' for standard output")
+      ->capture_default_str();
+  cmd->add_option("--csv", o->csv, "also a CSV file, one row per setting: its parameters and metrics ('-': standard "
+                                   "output); plot columns of it with dglm-plot");
   return {cmd, [o] {
             // The report names the command that reproduces it.
             std::string command = "dglm eval " + o->model_dir + " --scorer " + o->scorer_dir;

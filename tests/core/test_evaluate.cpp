@@ -4,8 +4,10 @@
 #include <cmath>
 #include <fstream>
 
+#include "dglm/csv.h"
 #include "dglm/error.h"
 #include "dglm/evaluate.h"
+#include "dglm/fileio.h"
 #include "dglm/tiny_model.h"
 #include "test_support.h"
 
@@ -89,6 +91,48 @@ TEST(Evaluate, MeasuresEverySampleOfEveryPromptWithJudges) {
   EXPECT_EQ(row.mauve, -1);  // not asked for
   const auto ar = evaluate_setting(model, model, prompts, parse_eval_setting("ar;method=ar", defaults), options);
   EXPECT_EQ(ar.adherence, -2);  // plain AR has no proposal
+}
+
+TEST(EvalCsv, OneRowPerMeasuredSettingWithParametersAndMetrics) {
+  GenerateParams d;
+  d.steps = 4;
+  const std::vector<EvalSetting> settings{
+      parse_eval_setting("plain", d),
+      parse_eval_setting("steer, \"strong\";guide=sentiment=4;guide=topic=-2:science;sigma2=0.2", d),
+      parse_eval_setting("ar;method=ar;top_p=0.95", d),
+      parse_eval_setting("not measured yet;guide=length=1", d)};
+  EvalRow plain{"plain", 8, 41.25, 0.9, 0.5, 0.125, 0.75, 0.02};
+  plain.judged["sentiment"] = {0.25, 0.75};
+  plain.judge_classes["sentiment"] = {"negative", "positive"};
+  EvalRow steer = plain;
+  steer.label = settings[1].label;
+  steer.mauve = -1;
+  EvalRow ar{"ar", 8, 30, 0.8, 0.4};  // no proposal (adherence -2), no MAUVE, no judges
+
+  const auto path = test::temp_dir() + "/eval.csv";
+  write_file_atomic(path, eval_csv(settings, {plain, steer, ar}));
+  std::vector<std::vector<std::string>> records;
+  for_each_csv_record(path, {CsvDialect{}}, [&](const CsvRecord& r) {
+    records.push_back(r.fields);
+    return true;
+  });
+  using Fields = std::vector<std::string>;
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0], (Fields{"label", "method", "sigma2", "cfg", "steps", "temperature", "top_p", "guides",
+                                "guide_weight", "guide:sentiment", "guide:topic:science", "guide:length", "texts",
+                                "scorer_perplexity", "dist3", "div", "adherence", "mauve", "mauve_se",
+                                "judge-sentiment:negative", "judge-sentiment:positive"}));
+  EXPECT_EQ(records[1], (Fields{"plain", "dglm", "0.05", "1", "4", "1", "0.9", "", "", "", "", "", "8", "41.25",
+                                "0.9", "0.5", "0.125", "0.75", "0.02", "0.25", "0.75"}));
+  EXPECT_EQ(records[2], (Fields{"steer, \"strong\"", "dglm", "0.2", "1", "4", "1", "0.9", "sentiment + topic:science",
+                                "", "4", "-2", "", "8", "41.25", "0.9", "0.5", "0.125", "", "", "0.25", "0.75"}));
+  EXPECT_EQ(records[3], (Fields{"ar", "ar", "0.05", "1", "4", "1", "0.95", "", "", "", "", "", "8", "30", "0.8",
+                                "0.4", "", "", "", "", ""}));
+  // A single guide's weight also lands in guide_weight, the x axis of sweeps over several probes.
+  EvalRow length = plain;
+  length.label = settings[3].label;
+  EXPECT_NE(eval_csv(settings, {plain, steer, ar, length}).find("\nnot measured yet,dglm,0.05,1,4,1,0.9,length,1,,,1,"),
+            std::string::npos);
 }
 
 TEST(Evaluate, TooFewLongDocumentsIsAClearError) {

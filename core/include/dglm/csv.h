@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // CSV files (RFC 4180: quoted fields with delimiters, quotes and newlines; CRLF; UTF-8 with or without BOM),
 // read as a stream so that a file of any size needs memory for one record only. One reader for the CLI's
-// `dglm train probe` and the app's import preview. Errors name the file, the line and the field.
+// `dglm train probe`, the app's import preview and dglm-plot. Errors name the file, the line and the field.
+// Torch-free (library dglm_csv), so that Qt tools can link it without LibTorch.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +54,10 @@ struct CsvPreview {
 
 // The first max_records data records; reads no further than it needs.
 CsvPreview preview_csv(const std::string& path, std::size_t max_records, const CsvOptions& options = {});
+
+// One record as CSV text ending in LF: fields holding the delimiter, a quote, CR or LF, or starting or ending
+// with a space, are quoted, with quotes doubled; the others are written as they are.
+std::string csv_record(const std::vector<std::string>& fields, char delimiter = ',');
 
 struct LabelledCsvOptions {
   CsvOptions csv;

@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dglm/csv.h"
 #include "dglm/error.h"
 #include "dglm/fileio.h"
 #include "dglm/metrics.h"
@@ -72,6 +74,31 @@ float parse_number(const std::string& key, const std::string& value) {
   } catch (const std::exception&) {
   }
   throw Error(ErrorKind::InvalidArgument, "'" + value + "' is not a number", Location{{}, 0, 0, key});
+}
+
+std::string csv_number(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", x);
+  return buffer;
+}
+
+std::string guide_name(const Guide& guide) {
+  return guide.target_class.empty() ? guide.probe : guide.probe + ":" + guide.target_class;
+}
+
+// The fraction of the row's texts that `judge` judged to be `class_name`; empty when not judged.
+std::string judged_fraction(const EvalRow& row, const std::string& judge, const std::string& class_name) {
+  const auto classes = row.judge_classes.find(judge);
+  const auto rates = row.judged.find(judge);
+  if (classes == row.judge_classes.end() || rates == row.judged.end()) return "";
+  const auto& names = classes->second;
+  const auto index = static_cast<std::size_t>(std::find(names.begin(), names.end(), class_name) - names.begin());
+  return index < rates->second.size() ? csv_number(rates->second[index]) : "";
+}
+
+template <typename T>
+void append_new(std::vector<T>& items, const T& item) {
+  if (std::find(items.begin(), items.end(), item) == items.end()) items.push_back(item);
 }
 
 }  // namespace
@@ -229,6 +256,47 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
     row.mauve_se = result.standard_error;
   }
   return row;
+}
+
+std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector<EvalRow>& rows) {
+  std::vector<std::string> guides;  // every setting's, so that the header stays the same while rows arrive
+  for (const auto& setting : settings)
+    for (const auto& guide : setting.params.guides) append_new(guides, guide_name(guide));
+  std::vector<std::pair<std::string, std::string>> judge_classes;  // (judge, class) in the judges' order
+  for (const auto& row : rows)
+    for (const auto& [judge, classes] : row.judge_classes)
+      for (const auto& c : classes) append_new(judge_classes, {judge, c});
+
+  std::vector<std::string> header{"label", "method", "sigma2", "cfg", "steps", "temperature", "top_p", "guides",
+                                  "guide_weight"};
+  for (const auto& guide : guides) header.push_back("guide:" + guide);
+  header.insert(header.end(), {"texts", "scorer_perplexity", "dist3", "div", "adherence", "mauve", "mauve_se"});
+  for (const auto& [judge, c] : judge_classes) header.push_back("judge-" + judge + ":" + c);
+  std::string out = csv_record(header);
+
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto& setting = settings.at(r);
+    const auto& p = setting.params;
+    const auto& row = rows[r];
+    std::string names;
+    for (const auto& guide : p.guides) names += (names.empty() ? "" : " + ") + guide_name(guide);
+    std::vector<std::string> fields{row.label, to_string(setting.method), csv_number(p.sigma2), csv_number(p.cfg),
+                                    std::to_string(p.steps), csv_number(p.decoding.temperature),
+                                    csv_number(p.decoding.top_p), names,
+                                    p.guides.size() == 1 ? csv_number(p.guides[0].weight) : ""};
+    for (const auto& name : guides) {
+      const auto guide =
+          std::find_if(p.guides.begin(), p.guides.end(), [&](const Guide& g) { return guide_name(g) == name; });
+      fields.push_back(guide == p.guides.end() ? "" : csv_number(guide->weight));
+    }
+    const bool has_mauve = row.mauve >= 0;
+    fields.insert(fields.end(), {std::to_string(row.texts), csv_number(row.scorer_perplexity), csv_number(row.dist3),
+                                 csv_number(row.div), row.adherence > -2 ? csv_number(row.adherence) : "",
+                                 has_mauve ? csv_number(row.mauve) : "", has_mauve ? csv_number(row.mauve_se) : ""});
+    for (const auto& [judge, c] : judge_classes) fields.push_back(judged_fraction(row, judge, c));
+    out += csv_record(fields);
+  }
+  return out;
 }
 
 }  // namespace dglm

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // CSV reading on top of libcsv (Debian's libcsv-dev): libcsv does the RFC 4180 state machine, this file adds
-// chunked streaming, line numbers, dialect detection, UTF-8 and shape checks, and the labelled-text reader.
+// chunked streaming, line numbers, dialect detection, UTF-8 and shape checks, the labelled-text reader, and
+// writing records with RFC 4180 quoting.
 #include "dglm/csv.h"
 
 #include <csv.h>
@@ -364,6 +365,27 @@ CsvPreview preview_csv(const std::string& path, std::size_t max_records, const C
     return true;
   });
   return preview;
+}
+
+std::string csv_record(const std::vector<std::string>& fields, char delimiter) {
+  const char special[] = {delimiter, '"', '\r', '\n', '\0'};
+  std::string out;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += delimiter;
+    const auto& field = fields[i];
+    const bool padded = !field.empty() && (field.front() == ' ' || field.back() == ' ');  // readers trim these
+    if (!padded && field.find_first_of(special) == std::string::npos) {
+      out += field;
+      continue;
+    }
+    out += '"';
+    for (const char c : field) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + '\n';
 }
 
 LabelledCsv read_labelled_csv(const std::string& path, const std::string& text_column,
