@@ -11,8 +11,7 @@ PerplexityPlot::PerplexityPlot(QWidget* parent) : QCustomPlot(parent) {
   xAxis->setRange(0, 32);
   yAxis->setRange(1, 100);
   legend->setVisible(false);  // shown once there are samples to name
-  legend->setFont(font());
-  axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  styleLegend(this);
   setMinimumHeight(160);
   addPlotExportMenu(this);
 }
@@ -20,8 +19,7 @@ PerplexityPlot::PerplexityPlot(QWidget* parent) : QCustomPlot(parent) {
 void PerplexityPlot::startRun(int samples) {
   QVector<Series> series;
   for (int sample = 0; sample < samples; ++sample) {
-    series.append({tr("Sample %1").arg(sample + 1),
-                   QColor::fromHsv((sample * 360 / qMax(samples, 1) + 210) % 360, 200, 200)});
+    series.append({tr("Sample %1").arg(sample + 1), seriesColour(sample, samples)});
   }
   startSeries(series);
 }
@@ -50,11 +48,6 @@ void PerplexityPlot::addToken(int series, double logprob) {
   yAxis->setRangeLower(qMin(1.0, yAxis->range().lower));
   yAxis->setRangeUpper(yAxis->range().upper * 1.1);
   replot(QCustomPlot::rpQueuedReplot);  // many tokens per frame coalesce into one repaint
-}
-
-bool savePlot(QCustomPlot* plot, const QString& path) {
-  if (path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive)) return plot->savePdf(path);
-  return plot->savePng(path);
 }
 
 void addPlotExportMenu(QCustomPlot* plot) {

@@ -7,6 +7,7 @@
 #include <QVector>
 #include <qcustomplot.h>
 
+#include "plot/PlotStyle.h"
 #include "plot/RunningPerplexity.h"
 
 class PerplexityPlot : public QCustomPlot {
@@ -33,5 +34,3 @@ class PerplexityPlot : public QCustomPlot {
 
 // Adds "Save plot as PNG…" and "Save plot as PDF…" to the plot's context menu.
 void addPlotExportMenu(QCustomPlot* plot);
-// Writes the plot to `path`, as PDF when the name ends in .pdf, else PNG; false when it could not.
-bool savePlot(QCustomPlot* plot, const QString& path);

@@ -7,8 +7,7 @@ ProbeScorePlot::ProbeScorePlot(QWidget* parent) : QCustomPlot(parent) {
   xAxis->setLabel(tr("sample"));
   yAxis->setLabel(tr("probe score"));
   yAxis->setRange(0, 1.05);
-  legend->setFont(font());
-  axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  styleLegend(this);
   setMinimumHeight(160);
   addPlotExportMenu(this);
   clearScores();
