@@ -33,7 +33,7 @@ struct EvalSetting {
   GenerateParams params;  // prefix and seed are set per prompt
 };
 
-// "LABEL;method=dglm;sigma2=0.05;cfg=1;steps=50;guide=sentiment=+4;guide=topic=2:science;temperature=1;top_p=0.9"
+// "LABEL;method=dglm;sigma2=0.05;cfg=1;steps=10;guide=sentiment=+4;guide=topic=2:science;temperature=1;top_p=0.9"
 // Throws Error(InvalidArgument) naming the key.
 EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& defaults);
 
