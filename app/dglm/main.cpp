@@ -215,6 +215,7 @@ int bench(const std::string& model_dir, const std::string& output, bool quick, i
     params.samples = {1, 4};
     params.repetitions = 2;
     params.diffusion_steps = 10;
+    params.step_counts = {5, 10};
     params.probe_rows = 100;
   }
   if (repetitions > 0) params.repetitions = repetitions;
