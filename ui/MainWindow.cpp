@@ -33,6 +33,7 @@
 #include "persistence/AtomicFile.h"
 #include "persistence/Autosave.h"
 #include "persistence/DraftExport.h"
+#include "persistence/HistoryFile.h"
 #include "persistence/PresetStore.h"
 #include "plot/PerplexityPlot.h"
 #include "plot/ProbeScorePlot.h"
@@ -112,6 +113,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
   buildStatusBar();
   connectWorker();
   restoreState();
+  restoreHistory();
 
   editor_->setPlainText(autosave_->savedDraft());
   connect(editor_, &QPlainTextEdit::textChanged, this, [this] { autosave_->noteEdited(editor_->toPlainText()); });
@@ -313,6 +315,14 @@ void MainWindow::restoreState() {
   if (!last.isEmpty()) guidance_->setSettings(GenerationSettings::fromJson(last));
 }
 
+void MainWindow::restoreHistory() {
+  const HistoryLoad load = loadHistory(historyPath(), *history_);
+  historyWritable_ = load.writable;
+  if (!load.warning.isEmpty()) statusBar()->showMessage(load.warning, 30000);
+}
+
+QString MainWindow::historyPath() const { return options_.dataDirectory + QStringLiteral("/history.json"); }
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
@@ -501,6 +511,10 @@ void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& resul
   }
   scorePlot_->showScores(result.candidates, runningSettings_, probes_);
   history_->addRun(runningPrefix_, runningSettings_, kept);
+  QString historyError;
+  if (historyWritable_ && !saveHistory(historyPath(), *history_, &historyError)) {
+    statusBar()->showMessage(tr("History not saved: %1").arg(historyError), 15000);
+  }
   if (result.times.decode_s > 0 && tokensThisRun_ > 0) {
     speedLabel_->setText(tr("%1 tokens/s").arg(tokensThisRun_ / result.times.decode_s, 0, 'f', 1));
   }

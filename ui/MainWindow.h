@@ -51,6 +51,8 @@ class MainWindow : public QMainWindow {
   ProbeScorePlot* probeScorePlot() const { return scorePlot_; }
   // Where trained probes are saved, and loaded from with every model.
   QString userProbeDirectory() const;
+  // Where the history is kept between sessions.
+  QString historyPath() const;
 
  public slots:
   void generate();
@@ -74,6 +76,7 @@ class MainWindow : public QMainWindow {
   void exportDraft(int format);  // ExportFormat as int (the header stays free of persistence types)
   void buildDocks();
   void buildStatusBar();
+  void restoreHistory();
   void connectWorker();
   void restoreState();
   void offerRecovery();
@@ -117,6 +120,7 @@ class MainWindow : public QMainWindow {
   QProgressBar* progressBar_ = nullptr;
 
   bool modelReady_ = false;
+  bool historyWritable_ = true;   // false: an unreadable history file is still in the way
   quint64 runningRequest_ = 0;  // 0: none
   QString runningPrefix_;
   GenerationSettings runningSettings_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The main window end to end on a tiny model: a missing model is reported, probes become sliders, a
 // generation fills the cards and the history, and inserting a candidate is one undo step.
+#include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QSignalSpy>
@@ -9,6 +10,7 @@
 #include <QTest>
 #include <QTextBlock>
 #include <QTextBrowser>
+#include <memory>
 #include <qcustomplot.h>
 
 #include "MainWindow.h"
@@ -29,14 +31,78 @@ class TestMainWindow : public QObject {
 
  private:
   QTemporaryDir modelDir_;
-  QTemporaryDir dataDir_;
+  std::unique_ptr<QTemporaryDir> dataDir_;  // a fresh one per test: the history persists in it
 
-  MainWindow::Options options() const { return {dataDir_.path(), /*interactive=*/false}; }
+  MainWindow::Options options() const { return {dataDir_->path(), /*interactive=*/false}; }
+
+  // Opens the tiny model in `window` and waits for it.
+  void loadTinyModel(MainWindow& window) {
+    QSignalSpy settled(&window, &MainWindow::modelSettled);
+    window.openModel(modelDir_.path());
+    QVERIFY(settled.wait(kTimeoutMs));
+    QCOMPARE(settled.first().first().toBool(), true);
+  }
+
+  // One short run of `samples` candidates on `prefix`.
+  void generateOnce(MainWindow& window, const QString& prefix, int samples = 2) {
+    GenerationSettings settings;
+    settings.samples = samples;
+    settings.maxNewTokens = 5;
+    settings.steps = 3;
+    window.guidancePanel()->setSettings(settings);
+    window.editor()->setPlainText(prefix);
+    window.editor()->moveCursor(QTextCursor::End);
+    QSignalSpy generated(&window, &MainWindow::generationSettled);
+    window.generate();
+    QVERIFY(generated.wait(kTimeoutMs));
+  }
 
  private slots:
   void initTestCase() {
     QCoreApplication::setOrganizationName("dglm-writer-tests");  // keep QSettings away from the user's
     dglm::make_tiny_model(modelDir_.path().toStdString(), /*seed=*/2);
+  }
+
+  void init() { dataDir_ = std::make_unique<QTemporaryDir>(); }
+
+  void historySurvivesARestart() {
+    {
+      MainWindow window(options());
+      loadTinyModel(window);
+      generateOnce(window, "It was a quiet morning");
+      generateOnce(window, "It was a quiet morning", /*samples=*/1);
+    }
+    QVERIFY(QFile::exists(dataDir_->filePath("history.json")));
+    MainWindow restarted(options());
+    HistoryModel* history = restarted.historyModel();
+    QAbstractItemModelTester tester(history, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(history->rowCount(), 1);
+    const QModelIndex prefix = history->index(0, 0);
+    QCOMPARE(prefix.data(HistoryModel::FullTextRole).toString(), QString("It was a quiet morning"));
+    QCOMPARE(history->rowCount(prefix), 2);
+    QCOMPARE(history->rowCount(history->index(0, 0, prefix)), 2);
+    QCOMPARE(history->rowCount(history->index(1, 0, prefix)), 1);
+    QVERIFY(restarted.statusBar()->currentMessage().isEmpty());
+  }
+
+  void corruptHistoryIsSetAsideWithAWarning() {
+    const QString path = dataDir_->filePath("history.json");
+    {
+      QFile file(path);
+      QVERIFY(file.open(QIODevice::WriteOnly));
+      file.write("{\"format\": \"dglm-writer-history\", \"version\": 1, \"hist");
+    }
+    MainWindow window(options());
+    QVERIFY2(window.statusBar()->currentMessage().contains(path + ".corrupt"),
+             qPrintable(window.statusBar()->currentMessage()));
+    QVERIFY(QFile::exists(path + ".corrupt"));
+    QCOMPARE(window.historyModel()->rowCount(), 0);
+
+    // The next run starts a new history file.
+    loadTinyModel(window);
+    generateOnce(window, "A fresh start");
+    QCOMPARE(MainWindow(options()).historyModel()->rowCount(), 1);
+    QVERIFY(QFile::exists(path + ".corrupt"));
   }
 
   void missingModelIsReportedWithoutCrashing() {
@@ -51,10 +117,7 @@ class TestMainWindow : public QObject {
 
   void generatesIntoCardsAndHistory() {
     MainWindow window(options());
-    QSignalSpy settled(&window, &MainWindow::modelSettled);
-    window.openModel(modelDir_.path());
-    QVERIFY(settled.wait(kTimeoutMs));
-    QCOMPARE(settled.first().first().toBool(), true);
+    loadTinyModel(window);
 
     GuidancePanel* panel = window.guidancePanel();
     QCOMPARE(panel->probeRows().size(), 3);

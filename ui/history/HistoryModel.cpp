@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "history/HistoryModel.h"
 
-#include <QDateTime>
+#include <QJsonObject>
 
 namespace {
 constexpr int kExcerptLength = 60;
@@ -35,31 +35,23 @@ HistoryModel::HistoryModel(QObject* parent) : QAbstractItemModel(parent), root_(
 
 HistoryModel::~HistoryModel() = default;
 
-QModelIndex HistoryModel::addRun(const QString& prefix, const GenerationSettings& settings,
-                                 const QVector<HistoryCandidate>& candidates) {
-  Node* prefixNode = nullptr;
-  for (const auto& child : root_->children) {
-    if (child->text == prefix) prefixNode = child.get();
-  }
-  if (!prefixNode) {
-    const int row = int(root_->children.size());
-    beginInsertRows({}, row, row);
-    auto node = std::make_unique<Node>();
-    node->kind = NodeKind::Prefix;
-    node->text = prefix;
-    node->created = QDateTime::currentDateTime();
-    node->parent = root_.get();
-    prefixNode = node.get();
-    root_->children.push_back(std::move(node));
-    endInsertRows();
-  }
+HistoryModel::Node* HistoryModel::appendPrefix(Node* root, const QString& prefix, const QDateTime& created) {
+  auto node = std::make_unique<Node>();
+  node->kind = NodeKind::Prefix;
+  node->text = prefix;
+  node->created = created;
+  node->parent = root;
+  root->children.push_back(std::move(node));
+  return root->children.back().get();
+}
 
-  // The run and its candidates are built first and inserted as one row, so views see a complete subtree.
+HistoryModel::Node* HistoryModel::appendRun(Node* prefix, const GenerationSettings& settings,
+                                            const QVector<HistoryCandidate>& candidates, const QDateTime& created) {
   auto run = std::make_unique<Node>();
   run->kind = NodeKind::Run;
   run->settings = settings;
-  run->created = QDateTime::currentDateTime();
-  run->parent = prefixNode;
+  run->created = created;
+  run->parent = prefix;
   for (const HistoryCandidate& candidate : candidates) {
     auto node = std::make_unique<Node>();
     node->kind = NodeKind::Candidate;
@@ -69,10 +61,27 @@ QModelIndex HistoryModel::addRun(const QString& prefix, const GenerationSettings
     node->parent = run.get();
     run->children.push_back(std::move(node));
   }
+  prefix->children.push_back(std::move(run));
+  return prefix->children.back().get();
+}
+
+QModelIndex HistoryModel::addRun(const QString& prefix, const GenerationSettings& settings,
+                                 const QVector<HistoryCandidate>& candidates) {
+  const QDateTime now = QDateTime::currentDateTime();
+  Node* prefixNode = nullptr;
+  for (const auto& child : root_->children) {
+    if (child->text == prefix) prefixNode = child.get();
+  }
+  if (!prefixNode) {
+    const int row = int(root_->children.size());
+    beginInsertRows({}, row, row);
+    prefixNode = appendPrefix(root_.get(), prefix, now);
+    endInsertRows();
+  }
+  // The run arrives with its candidates as one row, so views see a complete subtree.
   const int row = int(prefixNode->children.size());
   beginInsertRows(indexFor(prefixNode), row, row);
-  Node* runNode = run.get();
-  prefixNode->children.push_back(std::move(run));
+  Node* runNode = appendRun(prefixNode, settings, candidates, now);
   endInsertRows();
   return indexFor(runNode);
 }
@@ -81,6 +90,53 @@ void HistoryModel::clear() {
   beginResetModel();
   root_->children.clear();
   endResetModel();
+}
+
+QJsonArray HistoryModel::toJson() const {
+  QJsonArray prefixes;
+  for (const auto& prefix : root_->children) {
+    QJsonArray runs;
+    for (const auto& run : prefix->children) {
+      QJsonArray candidates;
+      for (const auto& candidate : run->children) {
+        candidates.append(QJsonObject{{"text", candidate->text}, {"perplexity", candidate->perplexity}});
+      }
+      runs.append(QJsonObject{{"created", run->created.toString(Qt::ISODateWithMs)},
+                              {"settings", run->settings.toJson()},
+                              {"candidates", candidates}});
+    }
+    prefixes.append(QJsonObject{
+        {"prefix", prefix->text}, {"created", prefix->created.toString(Qt::ISODateWithMs)}, {"runs", runs}});
+  }
+  return prefixes;
+}
+
+bool HistoryModel::restore(const QJsonArray& json) {
+  // Built aside and swapped in, so that a malformed entry halfway through leaves the model untouched.
+  auto root = std::make_unique<Node>();
+  for (const QJsonValue& prefixValue : json) {
+    const QJsonObject prefixObject = prefixValue.toObject();
+    if (!prefixObject.value("prefix").isString() || !prefixObject.value("runs").isArray()) return false;
+    Node* prefix = appendPrefix(root.get(), prefixObject.value("prefix").toString(),
+                                QDateTime::fromString(prefixObject.value("created").toString(), Qt::ISODateWithMs));
+    for (const QJsonValue& runValue : prefixObject.value("runs").toArray()) {
+      const QJsonObject runObject = runValue.toObject();
+      if (!runObject.value("settings").isObject() || !runObject.value("candidates").isArray()) return false;
+      QVector<HistoryCandidate> candidates;
+      for (const QJsonValue& candidateValue : runObject.value("candidates").toArray()) {
+        const QJsonObject candidate = candidateValue.toObject();
+        if (!candidate.value("text").isString()) return false;
+        // toDouble: an infinite perplexity was written as null; it comes back as 0 ("not measured").
+        candidates.append({candidate.value("text").toString(), candidate.value("perplexity").toDouble()});
+      }
+      appendRun(prefix, GenerationSettings::fromJson(runObject.value("settings").toObject()), candidates,
+                QDateTime::fromString(runObject.value("created").toString(), Qt::ISODateWithMs));
+    }
+  }
+  beginResetModel();
+  root_ = std::move(root);
+  endResetModel();
+  return true;
 }
 
 HistoryModel::Node* HistoryModel::nodeFor(const QModelIndex& index) const {

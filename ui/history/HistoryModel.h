@@ -3,6 +3,8 @@
 #pragma once
 
 #include <QAbstractItemModel>
+#include <QDateTime>
+#include <QJsonArray>
 #include <QVector>
 #include <memory>
 #include <vector>
@@ -35,6 +37,13 @@ class HistoryModel : public QAbstractItemModel {
                      const QVector<HistoryCandidate>& candidates);
   void clear();
 
+  // The whole tree as [{prefix, created, runs: [{created, settings, candidates: [{text, perplexity}]}]}]: what
+  // the history file keeps and what exports are written from.
+  QJsonArray toJson() const;
+  // Replaces the tree with one written by toJson, as one model reset. Returns false and keeps the tree as it
+  // was when `json` is not of that shape.
+  bool restore(const QJsonArray& json);
+
   QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
   QModelIndex parent(const QModelIndex& child) const override;
   int rowCount(const QModelIndex& parent = {}) const override;
@@ -44,6 +53,9 @@ class HistoryModel : public QAbstractItemModel {
 
  private:
   struct Node;
+  static Node* appendPrefix(Node* root, const QString& prefix, const QDateTime& created);
+  static Node* appendRun(Node* prefix, const GenerationSettings& settings, const QVector<HistoryCandidate>& candidates,
+                         const QDateTime& created);
   Node* nodeFor(const QModelIndex& index) const;
   QModelIndex indexFor(Node* node, int column = 0) const;
 

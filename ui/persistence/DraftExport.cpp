@@ -9,29 +9,6 @@
 
 namespace {
 
-// The history as JSON: [{prefix, runs: [{settings, candidates: [{text, perplexity}]}]}]. The other formats
-// are written from this, so that all three always hold the same content.
-QJsonArray historyAsJson(const HistoryModel& history) {
-  QJsonArray prefixes;
-  for (int prefixRow = 0; prefixRow < history.rowCount(); ++prefixRow) {
-    const QModelIndex prefix = history.index(prefixRow, 0);
-    QJsonArray runs;
-    for (int runRow = 0; runRow < history.rowCount(prefix); ++runRow) {
-      const QModelIndex run = history.index(runRow, 0, prefix);
-      QJsonArray candidates;
-      for (int candidateRow = 0; candidateRow < history.rowCount(run); ++candidateRow) {
-        const QModelIndex candidate = history.index(candidateRow, 0, run);
-        candidates.append(QJsonObject{{"text", candidate.data(HistoryModel::FullTextRole).toString()},
-                                      {"perplexity", candidate.data(HistoryModel::PerplexityRole).toDouble()}});
-      }
-      runs.append(QJsonObject{{"settings", run.data(HistoryModel::SettingsRole).value<GenerationSettings>().toJson()},
-                              {"candidates", candidates}});
-    }
-    prefixes.append(QJsonObject{{"prefix", prefix.data(HistoryModel::FullTextRole).toString()}, {"runs", runs}});
-  }
-  return prefixes;
-}
-
 // Markdown and plain text differ only in how headings, quotes and list items look.
 struct TextStyle {
   QString (*heading)(int level, const QString& title);
@@ -91,7 +68,7 @@ QString exportSuffix(ExportFormat format) {
 
 QByteArray exportDraft(ExportFormat format, const QString& draft, const GenerationSettings& settings,
                        const HistoryModel& history) {
-  const QJsonArray runs = historyAsJson(history);
+  const QJsonArray runs = history.toJson();  // the other formats are written from it: all hold the same
   switch (format) {
     case ExportFormat::Markdown: return exportAsText(kMarkdown, draft, settings, runs).toUtf8();
     case ExportFormat::PlainText: return exportAsText(kPlainText, draft, settings, runs).toUtf8();
