@@ -59,6 +59,9 @@ class TestGuidancePanel : public QObject {
     wanted.cfg = 2.0;
     wanted.steps = 25;
     wanted.seed = 7;
+    wanted.temperature = 0.7;
+    wanted.topP = 0.95;
+    wanted.repetitionPenalty = 1.1;
     wanted.guides = {{"sentiment", 1.5, ""}, {"topic", -2.0, "sports"}};
     panel.setSettings(wanted);
     QCOMPARE(panel.settings(), wanted);
@@ -67,6 +70,34 @@ class TestGuidancePanel : public QObject {
     panel.resetToDefaults();
     QCOMPARE(panel.settings(), GenerationSettings{});
     QCOMPARE(panel.probeRows()[1]->classPicker()->currentText(), QString("science"));
+  }
+
+  void decodingControlsExplainThemselvesAndDriveTheSettings() {
+    GuidancePanel panel;
+    QSignalSpy changed(&panel, &GuidancePanel::settingsChanged);
+    const GenerationSettings defaults;
+    struct Control {
+      const char* name;
+      double defaultValue;
+      double GenerationSettings::*field;
+    };
+    for (const Control& control : {Control{"temperature", defaults.temperature, &GenerationSettings::temperature},
+                                   Control{"topP", defaults.topP, &GenerationSettings::topP},
+                                   Control{"repetitionPenalty", defaults.repetitionPenalty,
+                                           &GenerationSettings::repetitionPenalty}}) {
+      auto* box = panel.findChild<QDoubleSpinBox*>(control.name);
+      QVERIFY2(box, control.name);
+      QVERIFY2(!box->toolTip().isEmpty(), control.name);
+      QCOMPARE(box->value(), control.defaultValue);
+      QVERIFY2(box->minimum() > 0, control.name);  // the core rejects 0 for all three
+      changed.clear();
+      box->setValue(control.defaultValue - 0.05);
+      QCOMPARE(changed.count(), 1);
+      QCOMPARE(panel.settings().*control.field, control.defaultValue - 0.05);
+    }
+    QCOMPARE(panel.findChild<QDoubleSpinBox*>("topP")->maximum(), 1.0);
+    panel.resetToDefaults();
+    QCOMPARE(panel.settings(), defaults);
   }
 
   void newModelKeepsGuidesOfProbesItStillHas() {

@@ -17,6 +17,9 @@ class TestPresets : public QObject {
     settings.cfg = 2.5;
     settings.steps = 20;
     settings.seed = 18446744073709551557ull;  // above 2^53: must survive JSON
+    settings.temperature = 0.8;
+    settings.topP = 0.95;
+    settings.repetitionPenalty = 1.3;
     settings.guides = {{"sentiment", 2.5, ""}, {"topic", -1.25, "sports"}};
     return settings;
   }
@@ -79,6 +82,34 @@ class TestPresets : public QObject {
     PresetStore other(dir.filePath("other.json"));
     QCOMPARE(other.importFrom(path), -1);
     QVERIFY(!other.errorString().isEmpty());
+  }
+
+  void presetsWrittenBeforeTheDecodingControlsLoadWithTheirDefaults() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("presets.json");
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"format": 1, "presets": [{"name": "Old", "settings": {"samples": 2, "max_new_tokens": 16,
+               "sigma2": 0.2, "cfg": 1, "steps": 30, "seed": "3", "guides": []}}]})");
+    file.close();
+
+    const PresetStore store(path);
+    QVERIFY2(store.preset("Old").has_value(), qPrintable(store.errorString()));
+    const GenerationSettings old = *store.preset("Old");
+    QCOMPARE(old.samples, 2);
+    const GenerationSettings defaults;
+    QCOMPARE(old.temperature, defaults.temperature);
+    QCOMPARE(old.topP, defaults.topP);
+    QCOMPARE(old.repetitionPenalty, defaults.repetitionPenalty);
+    QCOMPARE(defaults.temperature, double(dglm::DecodingParams{}.temperature));
+    QCOMPARE(defaults.topP, 0.9);  // the core's 0.9f as typed, not 0.89999997615814209
+  }
+
+  void summaryNamesOnlyDecodingKnobsThatDifferFromTheDefaults() {
+    QVERIFY(!GenerationSettings{}.summary().contains("T "));
+    const QString summary = steered().summary();
+    QVERIFY2(summary.contains("T 0.8") && summary.contains("top-p 0.95") && summary.contains("repetition 1.3"),
+             qPrintable(summary));
   }
 
   void unknownFieldsKeepDefaults() {

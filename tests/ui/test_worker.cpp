@@ -174,6 +174,27 @@ class TestWorker : public QObject {
     QCOMPARE(cancelled.at(1).first().toULongLong(), superseded[1]);
   }
 
+  void decodingSettingsReachTheCore() {
+    GenerationSettings settings;
+    settings.temperature = 0.7;
+    settings.topP = 0.5;
+    settings.repetitionPenalty = 1.4;
+    const dglm::GenerateParams params = toGenerateParams("prefix", settings);
+    QCOMPARE(params.decoding.temperature, 0.7f);
+    QCOMPARE(params.decoding.top_p, 0.5f);
+    QCOMPARE(params.decoding.repetition_penalty, 1.4f);
+
+    // The core checks them: a temperature of 0 comes back as the core's error, not as a run.
+    WorkerHost host;
+    loadTinyModel(host);
+    QSignalSpy failed(&host, &WorkerHost::failed);
+    dglm::GenerateParams frozen = smallRequest();
+    frozen.decoding.temperature = 0;
+    host.generate(frozen);
+    QVERIFY(failed.wait(kTimeoutMs));
+    QVERIFY(failed.first().at(1).toString().contains("temperature"));
+  }
+
   void destroyingTheHostDuringARunReturnsPromptly() {
     auto host = std::make_unique<WorkerHost>();
     QSignalSpy loaded(host.get(), &WorkerHost::modelLoaded);

@@ -23,8 +23,15 @@ QJsonObject GenerationSettings::toJson() const {
     guideArray.append(QJsonObject{{"probe", guide.probe}, {"weight", guide.weight}, {"class", guide.targetClass}});
   }
   // The seed is stored as a string: JSON numbers are doubles and lose 64-bit integers above 2^53.
-  return QJsonObject{{"samples", samples}, {"max_new_tokens", maxNewTokens}, {"sigma2", sigma2},
-                     {"cfg", cfg},         {"steps", steps},                {"seed", QString::number(seed)},
+  return QJsonObject{{"samples", samples},
+                     {"max_new_tokens", maxNewTokens},
+                     {"sigma2", sigma2},
+                     {"cfg", cfg},
+                     {"steps", steps},
+                     {"seed", QString::number(seed)},
+                     {"temperature", temperature},
+                     {"top_p", topP},
+                     {"repetition_penalty", repetitionPenalty},
                      {"guides", guideArray}};
 }
 
@@ -38,6 +45,9 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
   bool seedOk = false;
   const quint64 seed = json.value("seed").toString().toULongLong(&seedOk);
   if (seedOk) settings.seed = seed;
+  settings.temperature = doubleOr(json, "temperature", settings.temperature);
+  settings.topP = doubleOr(json, "top_p", settings.topP);
+  settings.repetitionPenalty = doubleOr(json, "repetition_penalty", settings.repetitionPenalty);
   for (const QJsonValue& value : json.value("guides").toArray()) {
     const QJsonObject object = value.toObject();
     ProbeGuide guide{object.value("probe").toString(), object.value("weight").toDouble(),
@@ -50,7 +60,13 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
 QString GenerationSettings::summary() const {
   QStringList parts{QStringLiteral("K %1").arg(samples), QStringLiteral("%1 tokens").arg(maxNewTokens),
                     QStringLiteral("σ² %1").arg(sigma2, 0, 'g', 3)};
-  if (cfg != 1.0) parts << QStringLiteral("CFG %1").arg(cfg, 0, 'g', 3);
+  const GenerationSettings defaults;
+  if (cfg != defaults.cfg) parts << QStringLiteral("CFG %1").arg(cfg, 0, 'g', 3);
+  if (temperature != defaults.temperature) parts << QStringLiteral("T %1").arg(temperature, 0, 'g', 3);
+  if (topP != defaults.topP) parts << QStringLiteral("top-p %1").arg(topP, 0, 'g', 3);
+  if (repetitionPenalty != defaults.repetitionPenalty) {
+    parts << QStringLiteral("repetition %1").arg(repetitionPenalty, 0, 'g', 3);
+  }
   parts << QStringLiteral("seed %1").arg(seed);
   for (const ProbeGuide& guide : guides) {
     const QString target = guide.targetClass.isEmpty() ? QString() : QStringLiteral(" → %1").arg(guide.targetClass);

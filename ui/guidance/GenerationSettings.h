@@ -31,17 +31,23 @@ struct GenerationSettings {
   double cfg = asTypedDecimal(dglm::GenerateParams{}.cfg);
   int steps = dglm::GenerateParams{}.steps;
   quint64 seed = dglm::GenerateParams{}.seed;
+  // How the decoder samples each token (dglm::DecodingParams).
+  double temperature = asTypedDecimal(dglm::DecodingParams{}.temperature);
+  double topP = asTypedDecimal(dglm::DecodingParams{}.top_p);
+  double repetitionPenalty = asTypedDecimal(dglm::DecodingParams{}.repetition_penalty);
   QVector<ProbeGuide> guides;  // only probes with a non-zero weight
 
   QJsonObject toJson() const;
   // Missing or mistyped fields keep their defaults: presets written by older versions stay usable.
   static GenerationSettings fromJson(const QJsonObject& json);
-  // One line for a history row or tooltip, e.g. "K 4 · 32 tokens · σ² 0.05 · sentiment +2.0".
+  // One line for a history row or tooltip, e.g. "K 4 · 32 tokens · σ² 0.05 · sentiment +2.0"; CFG and the
+  // decoding knobs appear only when they differ from their defaults.
   QString summary() const;
 
   bool operator==(const GenerationSettings& other) const {
     return samples == other.samples && maxNewTokens == other.maxNewTokens && sigma2 == other.sigma2 &&
-           cfg == other.cfg && steps == other.steps && seed == other.seed && guides == other.guides;
+           cfg == other.cfg && steps == other.steps && seed == other.seed && temperature == other.temperature &&
+           topP == other.topP && repetitionPenalty == other.repetitionPenalty && guides == other.guides;
   }
   bool operator!=(const GenerationSettings& other) const { return !(*this == other); }
 };

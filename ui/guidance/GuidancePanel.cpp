@@ -149,6 +149,31 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Seed"), seed_);
   layout->addWidget(samplingBox);
 
+  // How the decoder picks each token once the plan is made; the core requires all three to be > 0.
+  auto* decodingBox = new QGroupBox(tr("Decoding"));
+  auto* decodingForm = new QFormLayout(decodingBox);
+  const auto addDecodingBox = [&](const QString& label, const QString& name, double minimum, double maximum,
+                                  double step, const QString& toolTip) {
+    auto* box = new QDoubleSpinBox;
+    box->setObjectName(name);
+    box->setRange(minimum, maximum);
+    box->setSingleStep(step);
+    box->setDecimals(2);
+    box->setToolTip(toolTip);
+    connect(box, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
+    decodingForm->addRow(label, box);
+    return box;
+  };
+  temperature_ = addDecodingBox(tr("Temperature"), QStringLiteral("temperature"), 0.05, 5.0, 0.05,
+                                tr("Below 1: safer, more predictable words; above 1: more surprising ones"));
+  topP_ = addDecodingBox(tr("Top-p"), QStringLiteral("topP"), 0.01, 1.0, 0.05,
+                         tr("Sample only from the most likely tokens that together hold this much probability; "
+                            "1 considers every token"));
+  repetitionPenalty_ =
+      addDecodingBox(tr("Repetition penalty"), QStringLiteral("repetitionPenalty"), 0.5, 3.0, 0.05,
+                     tr("Above 1: tokens already in the prefix or continuation become less likely; 1 is off"));
+  layout->addWidget(decodingBox);
+
   auto* reset = new QPushButton(tr("Reset to defaults"));
   connect(reset, &QPushButton::clicked, this, &GuidancePanel::resetToDefaults);
   layout->addWidget(reset);
@@ -184,6 +209,9 @@ GenerationSettings GuidancePanel::settings() const {
   settings.cfg = cfg_->value();
   settings.steps = steps_->value();
   settings.seed = quint64(seed_->value());
+  settings.temperature = temperature_->value();
+  settings.topP = topP_->value();
+  settings.repetitionPenalty = repetitionPenalty_->value();
   for (const ProbeGuideRow* row : probeRows_) {
     const ProbeGuide guide = row->guide();
     if (guide.weight != 0) settings.guides.append(guide);
@@ -198,6 +226,9 @@ void GuidancePanel::setSettings(const GenerationSettings& settings) {
   cfg_->setValue(settings.cfg);
   steps_->setValue(settings.steps);
   seed_->setValue(int(qMin<quint64>(settings.seed, INT_MAX)));
+  temperature_->setValue(settings.temperature);
+  topP_->setValue(settings.topP);
+  repetitionPenalty_->setValue(settings.repetitionPenalty);
   for (ProbeGuideRow* row : probeRows_) {
     ProbeGuide wanted{row->probeName(), 0, {}};
     for (const ProbeGuide& guide : settings.guides) {

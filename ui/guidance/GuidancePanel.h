@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The steering controls: one signed slider per probe of the loaded model, sigma², and the sampling knobs.
+// The steering controls: one signed slider per probe of the loaded model, sigma², the sampling knobs and the
+// decoder's temperature, top-p and repetition penalty.
 #pragma once
 
 #include <QVector>
@@ -80,4 +81,7 @@ class GuidancePanel : public QWidget {
   QDoubleSpinBox* cfg_ = nullptr;
   QSpinBox* steps_ = nullptr;
   QSpinBox* seed_ = nullptr;
+  QDoubleSpinBox* temperature_ = nullptr;
+  QDoubleSpinBox* topP_ = nullptr;
+  QDoubleSpinBox* repetitionPenalty_ = nullptr;
 };

@@ -22,6 +22,9 @@ dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSet
   params.cfg = float(settings.cfg);
   params.steps = settings.steps;
   params.seed = settings.seed;
+  params.decoding.temperature = float(settings.temperature);
+  params.decoding.top_p = float(settings.topP);
+  params.decoding.repetition_penalty = float(settings.repetitionPenalty);
   for (const ProbeGuide& guide : settings.guides) {
     params.guides.push_back({guide.probe.toStdString(), float(guide.weight), guide.targetClass.toStdString()});
   }
