@@ -472,6 +472,14 @@ void MainWindow::onModelLoaded(const dglm::ModelInfo& info, const QString& devic
   modelLabel_->setText(name.isEmpty() ? QString::fromStdString(info.directory) : name);
   modelLabel_->setToolTip(QString::fromStdString(info.directory));
   deviceLabel_->setText(device);
+  const dglm::ModelConfig& config = info.config;
+  guidance_->setMaxNewTokensLimit(
+      maxNewTokens(info),
+      tr("At most %1 with this model: its decoder sees %2 tokens, of which one starts the text and %3 carry the "
+         "plan; the prefix is cut from the left to fit the rest.")
+          .arg(maxNewTokens(info))
+          .arg(config.decoder.context)
+          .arg(config.prompt.prompt_tokens));
   stageLabel_->setText(tr("Ready"));
   setBusy(false);
   emit modelSettled(true);

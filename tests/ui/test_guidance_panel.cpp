@@ -3,6 +3,7 @@
 #include <QDoubleSpinBox>
 #include <QSignalSpy>
 #include <QSlider>
+#include <QSpinBox>
 #include <QTest>
 
 #include "guidance/GuidancePanel.h"
@@ -98,6 +99,23 @@ class TestGuidancePanel : public QObject {
     QCOMPARE(panel.findChild<QDoubleSpinBox*>("topP")->maximum(), 1.0);
     panel.resetToDefaults();
     QCOMPARE(panel.settings(), defaults);
+  }
+
+  void tokenLimitClampsTheCountAndSaysWhy() {
+    GuidancePanel panel;
+    auto* tokens = panel.findChild<QSpinBox*>("tokens");
+    QVERIFY(tokens);
+    GenerationSettings settings;
+    settings.maxNewTokens = 200;
+    panel.setSettings(settings);
+    QCOMPARE(panel.settings().maxNewTokens, 200);
+
+    panel.setMaxNewTokensLimit(119, "At most 119 with this model");
+    QCOMPARE(panel.settings().maxNewTokens, 119);
+    QCOMPARE(tokens->maximum(), 119);
+    QVERIFY(tokens->toolTip().contains("At most 119 with this model"));
+    panel.setSettings(settings);  // a preset asking for more gets the most the model allows
+    QCOMPARE(panel.settings().maxNewTokens, 119);
   }
 
   void newModelKeepsGuidesOfProbesItStillHas() {

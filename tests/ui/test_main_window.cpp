@@ -105,6 +105,18 @@ class TestMainWindow : public QObject {
     QVERIFY(QFile::exists(path + ".corrupt"));
   }
 
+  void tokenCountIsLimitedToWhatTheModelsContextHolds() {
+    MainWindow window(options());
+    GenerationSettings settings;
+    settings.maxNewTokens = 500;
+    window.guidancePanel()->setSettings(settings);
+    loadTinyModel(window);
+    // The tiny model: a context of 96 positions, one start token and 4 soft prompts.
+    QCOMPARE(window.guidancePanel()->settings().maxNewTokens, 91);
+    const QString toolTip = window.guidancePanel()->findChild<QSpinBox*>("tokens")->toolTip();
+    QVERIFY2(toolTip.contains("91") && toolTip.contains("96"), qPrintable(toolTip));
+  }
+
   void missingModelIsReportedWithoutCrashing() {
     MainWindow window(options());
     QSignalSpy settled(&window, &MainWindow::modelSettled);

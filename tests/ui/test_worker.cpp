@@ -195,6 +195,29 @@ class TestWorker : public QObject {
     QVERIFY(failed.first().at(1).toString().contains("temperature"));
   }
 
+  void maxNewTokensIsTheCoresOwnBound() {
+    WorkerHost host;
+    const dglm::ModelInfo info = loadTinyModel(host);
+    const int limit = maxNewTokens(info);
+    QCOMPARE(limit, info.config.decoder.context - 1 - info.config.prompt.prompt_tokens);
+
+    QSignalSpy finished(&host, &WorkerHost::finished);
+    QSignalSpy failed(&host, &WorkerHost::failed);
+    dglm::GenerateParams longest = smallRequest(limit);
+    longest.samples = 1;
+    longest.steps = 1;
+    host.generate(longest);
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(failed.count(), 0);
+
+    dglm::GenerateParams tooLong = longest;
+    tooLong.max_new_tokens = limit + 1;
+    host.generate(tooLong);
+    QVERIFY(failed.wait(kTimeoutMs));
+    const QString message = failed.first().at(1).toString();
+    QVERIFY2(message.contains("max_new_tokens") && message.contains(QString::number(limit)), qPrintable(message));
+  }
+
   void destroyingTheHostDuringARunReturnsPromptly() {
     auto host = std::make_unique<WorkerHost>();
     QSignalSpy loaded(host.get(), &WorkerHost::modelLoaded);

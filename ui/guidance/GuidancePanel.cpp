@@ -17,7 +17,10 @@
 
 namespace {
 constexpr int kSigma2SliderSteps = 100;  // sigma² in [0, 1] at 0.01 resolution
-}
+constexpr int kMaxTokensWithoutModel = 512;
+
+QString tokensToolTip() { return GuidancePanel::tr("Maximum number of new tokens per continuation"); }
+}  // namespace
 
 ProbeGuideRow::ProbeGuideRow(const ProbeDescription& probe, QWidget* parent) : QWidget(parent), probe_(probe) {
   auto* layout = new QVBoxLayout(this);
@@ -128,8 +131,9 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Samples K"), samples_);
 
   tokens_ = new QSpinBox;
-  tokens_->setRange(1, 512);
-  tokens_->setToolTip(tr("Maximum number of new tokens per continuation"));
+  tokens_->setObjectName(QStringLiteral("tokens"));
+  tokens_->setRange(1, kMaxTokensWithoutModel);
+  tokens_->setToolTip(tokensToolTip());
   form->addRow(tr("Tokens"), tokens_);
 
   cfg_ = new QDoubleSpinBox;
@@ -239,6 +243,11 @@ void GuidancePanel::setSettings(const GenerationSettings& settings) {
 }
 
 void GuidancePanel::resetToDefaults() { setSettings(GenerationSettings{}); }
+
+void GuidancePanel::setMaxNewTokensLimit(int limit, const QString& reason) {
+  tokens_->setMaximum(limit);  // a larger value is clamped, and settingsChanged follows
+  tokens_->setToolTip(QStringLiteral("%1\n%2").arg(tokensToolTip(), reason));
+}
 
 void GuidancePanel::setSigma2(double sigma2) {
   sigma2Slider_->setValue(int(std::lround(sigma2 * kSigma2SliderSteps)));

@@ -60,7 +60,11 @@ class GuidancePanel : public QWidget {
   QVector<ProbeGuideRow*> probeRows() const { return probeRows_; }
 
   GenerationSettings settings() const;
+  // Values outside a control's range are clamped to it (the token count to the model's limit).
   void setSettings(const GenerationSettings& settings);
+
+  // The most new tokens the loaded model can write, and why (shown in the token count's tooltip).
+  void setMaxNewTokensLimit(int limit, const QString& reason);
 
  public slots:
   void resetToDefaults();

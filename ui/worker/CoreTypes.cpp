@@ -13,6 +13,11 @@ void registerCoreMetaTypes() {
   qRegisterMetaType<ProbeTrainingResult>();
 }
 
+int maxNewTokens(const dglm::ModelInfo& info) {
+  const dglm::ModelConfig& config = info.config;
+  return config.decoder.context - 1 - config.prompt.prompt_tokens;
+}
+
 dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSettings& settings) {
   dglm::GenerateParams params;
   params.prefix = prefix.toStdString();
