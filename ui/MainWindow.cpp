@@ -27,6 +27,7 @@
 
 #include "candidates/CandidateCard.h"
 #include "compare/CompareWindow.h"
+#include "dglm/runtime.h"
 #include "editor/DraftEditor.h"
 #include "guidance/GuidancePanel.h"
 #include "history/HistoryModel.h"
@@ -70,6 +71,17 @@ QString describeScores(const dglm::Candidate& candidate, const QVector<ProbeDesc
   }
   return parts.join(QStringLiteral(" · "));
 }
+
+// The device picker's entries and the words QSettings keeps them as.
+struct DeviceEntry {
+  DeviceChoice choice;
+  const char* key;
+  const char* label;
+};
+constexpr DeviceEntry kDeviceEntries[] = {{DeviceChoice::Auto, "auto", QT_TRANSLATE_NOOP("MainWindow", "Auto")},
+                                          {DeviceChoice::Cpu, "cpu", QT_TRANSLATE_NOOP("MainWindow", "CPU")},
+                                          {DeviceChoice::Cuda, "cuda", QT_TRANSLATE_NOOP("MainWindow", "CUDA")}};
+constexpr auto kDeviceSetting = "model/device";
 
 }  // namespace
 
@@ -190,10 +202,39 @@ void MainWindow::buildActions() {
   compareAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
   compareAction->setToolTip(tr("Run 2 to 4 pinned settings side by side on the same prefix"));
   toolBar->addAction(compareAction);
+  toolBar->addSeparator();
+  toolBar->addWidget(new QLabel(tr("Device")));
+  toolBar->addWidget(buildDevicePicker());
 
   QMenu* probesMenu = menuBar()->addMenu(tr("&Probes"));
   QAction* trainProbe = probesMenu->addAction(tr("&Train a probe from a CSV file…"), this, &MainWindow::showProbeTraining);
   trainProbe->setToolTip(tr("Teach the model a new direction to steer in from labelled examples"));
+}
+
+QComboBox* MainWindow::buildDevicePicker() {
+  devicePicker_ = new QComboBox;
+  devicePicker_->setObjectName("DevicePicker");
+  devicePicker_->setToolTip(tr("Where the model runs; Auto takes CUDA when it is available. Changing it reloads "
+                               "the model."));
+  const bool cuda = dglm::cuda_available();
+  for (const DeviceEntry& entry : kDeviceEntries) {
+    if (entry.choice != DeviceChoice::Cuda || cuda) devicePicker_->addItem(tr(entry.label), QString(entry.key));
+  }
+  // A choice the machine no longer offers (CUDA gone) falls back to Auto, the first entry.
+  devicePicker_->setCurrentIndex(qMax(0, devicePicker_->findData(QSettings().value(kDeviceSetting).toString())));
+  connect(devicePicker_, &QComboBox::currentIndexChanged, this, [this] {
+    QSettings().setValue(kDeviceSetting, devicePicker_->currentData().toString());
+    if (!modelDirectory_.isEmpty()) openModel(modelDirectory_);
+  });
+  return devicePicker_;
+}
+
+DeviceChoice MainWindow::deviceChoice() const {
+  const QString key = devicePicker_->currentData().toString();
+  for (const DeviceEntry& entry : kDeviceEntries) {
+    if (key == QLatin1String(entry.key)) return entry.choice;
+  }
+  return DeviceChoice::Auto;
 }
 
 void MainWindow::buildDocks() {
@@ -279,6 +320,7 @@ void MainWindow::buildStatusBar() {
   speedLabel_ = new QLabel;
   modelLabel_ = new QLabel(tr("No model"));
   deviceLabel_ = new QLabel;
+  deviceLabel_->setObjectName("DeviceLabel");
   statusBar()->addWidget(stageLabel_);
   statusBar()->addWidget(progressBar_);
   statusBar()->addPermanentWidget(speedLabel_);
@@ -367,7 +409,8 @@ void MainWindow::openModel(const QString& directory) {
   // The current model (if any) stays usable until the new one has loaded: the worker swaps them only then.
   stageLabel_->setText(tr("Loading model…"));
   setBusy(true);  // Stop also cancels a load
-  host_->loadModel(directory, userProbeDirectory());
+  modelDirectory_ = directory;
+  host_->loadModel(directory, userProbeDirectory(), deviceChoice());
 }
 
 QString MainWindow::userProbeDirectory() const { return options_.dataDirectory + QStringLiteral("/probes"); }

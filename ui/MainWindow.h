@@ -53,6 +53,8 @@ class MainWindow : public QMainWindow {
   QString userProbeDirectory() const;
   // Where the history is kept between sessions.
   QString historyPath() const;
+  // Where the model runs: the device picker's choice, kept in QSettings.
+  DeviceChoice deviceChoice() const;
 
  public slots:
   void generate();
@@ -76,6 +78,7 @@ class MainWindow : public QMainWindow {
   void exportDraft(int format);  // ExportFormat as int (the header stays free of persistence types)
   void buildDocks();
   void buildStatusBar();
+  QComboBox* buildDevicePicker();
   void restoreHistory();
   void connectWorker();
   void restoreState();
@@ -107,6 +110,7 @@ class MainWindow : public QMainWindow {
   ProbeTrainingDialog* probeTraining_ = nullptr;
   CompareWindow* compare_ = nullptr;
   QComboBox* presetPicker_ = nullptr;
+  QComboBox* devicePicker_ = nullptr;
   QVBoxLayout* cardLayout_ = nullptr;
   QLabel* cardsPlaceholder_ = nullptr;
   QVector<CandidateCard*> cards_;
@@ -120,6 +124,7 @@ class MainWindow : public QMainWindow {
   QProgressBar* progressBar_ = nullptr;
 
   bool modelReady_ = false;
+  QString modelDirectory_;        // the model opened last: a new device choice reloads it
   bool historyWritable_ = true;   // false: an unreadable history file is still in the way
   quint64 runningRequest_ = 0;  // 0: none
   QString runningPrefix_;

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The main window end to end on a tiny model: a missing model is reported, probes become sliders, a
-// generation fills the cards and the history, and inserting a candidate is one undo step.
+// generation fills the cards and the history, inserting a candidate is one undo step, the history survives a
+// restart, the device picker reloads the model, and the token count fits the model's context.
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QFileInfo>
+#include <QLabel>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -15,12 +18,14 @@
 
 #include "MainWindow.h"
 #include "candidates/CandidateCard.h"
+#include "dglm/runtime.h"
 #include "dglm/tiny_model.h"
 #include "editor/DraftEditor.h"
 #include "guidance/GuidancePanel.h"
 #include "history/HistoryModel.h"
 #include "plot/PerplexityPlot.h"
 #include "plot/ProbeScorePlot.h"
+#include "worker/WorkerHost.h"
 
 namespace {
 constexpr int kTimeoutMs = 120000;
@@ -60,10 +65,13 @@ class TestMainWindow : public QObject {
  private slots:
   void initTestCase() {
     QCoreApplication::setOrganizationName("dglm-writer-tests");  // keep QSettings away from the user's
+    QSettings().remove("model/device");
     dglm::make_tiny_model(modelDir_.path().toStdString(), /*seed=*/2);
   }
 
   void init() { dataDir_ = std::make_unique<QTemporaryDir>(); }
+
+  void cleanup() { QSettings().remove("model/device"); }
 
   void historySurvivesARestart() {
     {
@@ -103,6 +111,37 @@ class TestMainWindow : public QObject {
     generateOnce(window, "A fresh start");
     QCOMPARE(MainWindow(options()).historyModel()->rowCount(), 1);
     QVERIFY(QFile::exists(path + ".corrupt"));
+  }
+
+  void devicePickerChoosesWhereTheModelRunsAndReloadsIt() {
+    QSettings().setValue("model/device", "cpu");
+    MainWindow window(options());
+    auto* picker = window.findChild<QComboBox*>("DevicePicker");
+    QVERIFY(picker);
+    QCOMPARE(picker->findData("auto"), 0);
+    QVERIFY(picker->findData("cpu") > 0);
+    QCOMPARE(picker->findData("cuda") >= 0, dglm::cuda_available());  // CUDA only where the core has it
+    QCOMPARE(picker->currentData().toString(), QString("cpu"));
+    QCOMPARE(window.deviceChoice(), DeviceChoice::Cpu);
+
+    QSignalSpy loadRequests(window.workerHost(), &WorkerHost::loadRequested);
+    loadTinyModel(window);
+    QCOMPARE(loadRequests.count(), 1);
+    QCOMPARE(loadRequests.first().at(2).value<DeviceChoice>(), DeviceChoice::Cpu);
+
+    // Another choice is remembered and reloads the open model on it.
+    QSignalSpy settled(&window, &MainWindow::modelSettled);
+    picker->setCurrentIndex(picker->findData("auto"));
+    QCOMPARE(QSettings().value("model/device").toString(), QString("auto"));
+    QCOMPARE(loadRequests.count(), 2);
+    QCOMPARE(loadRequests.last().at(0).toString(), modelDir_.path());
+    QCOMPARE(loadRequests.last().at(2).value<DeviceChoice>(), DeviceChoice::Auto);
+    QVERIFY(settled.wait(kTimeoutMs));
+    QCOMPARE(settled.first().first().toBool(), true);
+    const QString expected = dglm::cuda_available() ? "cuda" : "cpu";
+    QCOMPARE(window.findChild<QLabel*>("DeviceLabel")->text(), expected);  // the device it runs on now
+
+    QCOMPARE(MainWindow(options()).deviceChoice(), DeviceChoice::Auto);  // kept for the next session
   }
 
   void tokenCountIsLimitedToWhatTheModelsContextHolds() {

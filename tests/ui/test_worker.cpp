@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The worker on its thread with a real (tiny, random) model: signal order, stop, latest request wins.
+// The worker on its thread with a real (tiny, random) model: signal order, stop, latest request wins, the
+// device choice, the decoding settings and the token limit as the core sees them.
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "dglm/runtime.h"
 #include "dglm/tiny_model.h"
 #include "worker/GenerationWorker.h"
 #include "worker/WorkerHost.h"
@@ -172,6 +174,25 @@ class TestWorker : public QObject {
     QCOMPARE(cancelled.count(), 2);
     QCOMPARE(cancelled.at(0).first().toULongLong(), superseded[0]);
     QCOMPARE(cancelled.at(1).first().toULongLong(), superseded[1]);
+  }
+
+  void theDeviceChoiceTravelsWithTheLoadRequest() {
+    QCOMPARE(resolveDevice(DeviceChoice::Cpu), dglm::Device::Cpu);
+    QCOMPARE(resolveDevice(DeviceChoice::Cuda), dglm::Device::Cuda);
+    QCOMPARE(resolveDevice(DeviceChoice::Auto), dglm::cuda_available() ? dglm::Device::Cuda : dglm::Device::Cpu);
+
+    WorkerHost host;
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    host.loadModel(modelDir_.path(), {}, DeviceChoice::Cpu);
+    QVERIFY(loaded.wait(kTimeoutMs));
+    QCOMPARE(loaded.first().at(1).toString(), QString("cpu"));
+    if (!dglm::cuda_available()) {  // asking for CUDA where there is none: the core's error, the model kept
+      QSignalSpy failed(&host, &WorkerHost::modelFailed);
+      host.loadModel(modelDir_.path(), {}, DeviceChoice::Cuda);
+      QVERIFY(failed.wait(kTimeoutMs));
+      QVERIFY2(failed.first().first().toString().contains("CUDA", Qt::CaseInsensitive),
+               qPrintable(failed.first().first().toString()));
+    }
   }
 
   void decodingSettingsReachTheCore() {

@@ -4,13 +4,25 @@
 #include <QFileInfo>
 #include <QObject>
 
+#include "dglm/runtime.h"
+
 void registerCoreMetaTypes() {
   qRegisterMetaType<dglm::GenerateParams>();
   qRegisterMetaType<dglm::GenerateResult>();
   qRegisterMetaType<dglm::ModelInfo>();
+  qRegisterMetaType<DeviceChoice>();
   qRegisterMetaType<GenerationSettings>();
   qRegisterMetaType<ProbeTrainingRequest>();
   qRegisterMetaType<ProbeTrainingResult>();
+}
+
+dglm::Device resolveDevice(DeviceChoice choice) {
+  switch (choice) {
+    case DeviceChoice::Cpu: return dglm::Device::Cpu;
+    case DeviceChoice::Cuda: return dglm::Device::Cuda;
+    case DeviceChoice::Auto: break;
+  }
+  return dglm::cuda_available() ? dglm::Device::Cuda : dglm::Device::Cpu;
 }
 
 int maxNewTokens(const dglm::ModelInfo& info) {

@@ -17,6 +17,11 @@ Q_DECLARE_METATYPE(dglm::GenerateParams)
 Q_DECLARE_METATYPE(dglm::GenerateResult)
 Q_DECLARE_METATYPE(dglm::ModelInfo)
 
+// Where the model runs, as the device picker offers it: Auto takes CUDA when the core reports it available.
+enum class DeviceChoice { Auto, Cpu, Cuda };
+Q_DECLARE_METATYPE(DeviceChoice)
+dglm::Device resolveDevice(DeviceChoice choice);
+
 // Train a probe from the labelled rows of a CSV file and add it to the loaded model.
 struct ProbeTrainingRequest {
   QString csvPath;

@@ -42,12 +42,12 @@ bool GenerationWorker::isTrainingAbandoned(quint64 jobId) const {
   return shuttingDown_.load() || jobId != latestTrainingJob_.load() || jobId <= trainingStoppedThrough_.load();
 }
 
-void GenerationWorker::loadModel(const QString& directory, const QString& userProbeDirectory) {
+void GenerationWorker::loadModel(const QString& directory, const QString& userProbeDirectory, DeviceChoice device) {
   const quint64 generation = loadGeneration_.load();
   // Torch uses half the cores by default; a writing tool wants all of them.
   dglm::set_threads(0);
   try {
-    dglm::Model model = dglm::Model::open(directory.toStdString(), dglm::Device::Cpu, [&](float fraction) {
+    dglm::Model model = dglm::Model::open(directory.toStdString(), resolveDevice(device), [&](float fraction) {
       emit modelLoadProgress(fraction);
       return !shuttingDown_.load() && loadGeneration_.load() == generation;
     });

@@ -36,9 +36,9 @@ class GenerationWorker : public QObject {
   static constexpr int kTrainingBatchRows = 16;
 
  public slots:
-  // Opens the model, then adds every probe saved in userProbeDirectory (those that do not fit are skipped
-  // with a warning).
-  void loadModel(const QString& directory, const QString& userProbeDirectory);
+  // Opens the model on `device`, then adds every probe saved in userProbeDirectory (those that do not fit are
+  // skipped with a warning).
+  void loadModel(const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
   void generate(quint64 requestId, const dglm::GenerateParams& params);
   void trainProbe(quint64 jobId, const ProbeTrainingRequest& request);
 

@@ -40,8 +40,8 @@ WorkerHost::~WorkerHost() {
   thread_.wait();
 }
 
-void WorkerHost::loadModel(const QString& directory, const QString& userProbeDirectory) {
-  emit loadRequested(directory, userProbeDirectory);
+void WorkerHost::loadModel(const QString& directory, const QString& userProbeDirectory, DeviceChoice device) {
+  emit loadRequested(directory, userProbeDirectory, device);
 }
 
 quint64 WorkerHost::generate(const dglm::GenerateParams& params) { return generateBatch({params}).first(); }

@@ -19,8 +19,9 @@ class WorkerHost : public QObject {
   // Stops the running request, then quits and joins the thread (the core notices within one callback).
   ~WorkerHost() override;
 
-  // Opens a model and adds the user's own probes from userProbeDirectory (may be empty: none).
-  void loadModel(const QString& directory, const QString& userProbeDirectory = {});
+  // Opens a model on `device` and adds the user's own probes from userProbeDirectory (may be empty: none).
+  void loadModel(const QString& directory, const QString& userProbeDirectory = {},
+                 DeviceChoice device = DeviceChoice::Auto);
   // Starts a generation that supersedes any running one; returns its id.
   quint64 generate(const dglm::GenerateParams& params);
   // Starts one request per entry, run one after the other; together they supersede any running request but
@@ -52,7 +53,7 @@ class WorkerHost : public QObject {
   void trainingCancelled(quint64 jobId);
 
   // To the worker (queued: it lives on the other thread).
-  void loadRequested(const QString& directory, const QString& userProbeDirectory);
+  void loadRequested(const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
   void generateRequested(quint64 requestId, const dglm::GenerateParams& params);
   void trainProbeRequested(quint64 jobId, const ProbeTrainingRequest& request);
 
