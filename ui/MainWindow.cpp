@@ -517,10 +517,10 @@ void MainWindow::onModelLoaded(const dglm::ModelInfo& info, const QString& devic
   deviceLabel_->setText(device);
   const dglm::ModelConfig& config = info.config;
   guidance_->setMaxNewTokensLimit(
-      maxNewTokens(info),
+      dglm::max_new_tokens(config),
       tr("At most %1 with this model: its decoder sees %2 tokens, of which one starts the text and %3 carry the "
          "plan; the prefix is cut from the left to fit the rest.")
-          .arg(maxNewTokens(info))
+          .arg(dglm::max_new_tokens(config))
           .arg(config.decoder.context)
           .arg(config.prompt.prompt_tokens));
   stageLabel_->setText(tr("Ready"));

@@ -55,6 +55,16 @@ class GeneratorTest : public ::testing::Test {
 };
 Model* GeneratorTest::model_ = nullptr;
 
+TEST_F(GeneratorTest, MaxNewTokensIsTheLongestRequestAccepted) {
+  Generator generator(*model_);
+  auto params = small_params();
+  params.samples = 1;
+  params.max_new_tokens = max_new_tokens(model_->info().config);
+  EXPECT_EQ(generator.run(params).status, Status::Ok);
+  params.max_new_tokens += 1;
+  EXPECT_EQ(kind_of([&] { generator.run(params); }), ErrorKind::InvalidArgument);
+}
+
 TEST_F(GeneratorTest, ProducesKCandidatesWithConsistentTokensPerplexityAndScores) {
   Generator generator(*model_);
   std::vector<std::string> streamed(3);

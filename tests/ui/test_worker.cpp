@@ -219,7 +219,7 @@ class TestWorker : public QObject {
   void maxNewTokensIsTheCoresOwnBound() {
     WorkerHost host;
     const dglm::ModelInfo info = loadTinyModel(host);
-    const int limit = maxNewTokens(info);
+    const int limit = dglm::max_new_tokens(info.config);
     QCOMPARE(limit, info.config.decoder.context - 1 - info.config.prompt.prompt_tokens);
 
     QSignalSpy finished(&host, &WorkerHost::finished);

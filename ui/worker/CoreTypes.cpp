@@ -25,11 +25,6 @@ dglm::Device resolveDevice(DeviceChoice choice) {
   return dglm::cuda_available() ? dglm::Device::Cuda : dglm::Device::Cpu;
 }
 
-int maxNewTokens(const dglm::ModelInfo& info) {
-  const dglm::ModelConfig& config = info.config;
-  return config.decoder.context - 1 - config.prompt.prompt_tokens;
-}
-
 dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSettings& settings) {
   dglm::GenerateParams params;
   params.prefix = prefix.toStdString();

@@ -52,11 +52,6 @@ void registerCoreMetaTypes();
 // The request the worker runs for `prefix` with the panel's settings.
 dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSettings& settings);
 
-// The most new tokens one request may ask of this model: the decoder's context less its start token and the
-// soft prompts. The core rejects more (GenerationRun::decoder_context), and cuts the prefix from the left to
-// fit whatever room is left.
-int maxNewTokens(const dglm::ModelInfo& info);
-
 // What the guidance panel shows for the model's probes.
 QVector<ProbeDescription> probeDescriptions(const dglm::ModelInfo& info);
 

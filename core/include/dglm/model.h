@@ -66,6 +66,9 @@ struct ModelConfig {
 // Throws Error(Corrupt/Incompatible) naming `source` and the offending field.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source);
 std::string model_config_to_json(const ModelConfig& config);
+// The most new tokens one DGLM call may ask of this model: the decoder's context less its start token and the
+// soft prompts. More is rejected; the prefix is cut from the left to fit whatever room is left.
+int max_new_tokens(const ModelConfig& config);
 
 struct ProbeInfo {
   std::string name;                  // file stem in probes/, and the name guidance refers to

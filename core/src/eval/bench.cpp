@@ -160,7 +160,7 @@ BenchReport run_bench(const std::string& model_directory, const BenchParams& par
   // DGLM's decoder input is [bos][prefix][soft prompts][continuation]: the longest continuation that keeps the
   // whole prefix bounds every method, so that all variants write the same lengths.
   const auto prefix_tokens = static_cast<int>(model.impl()->tokens(params.prefix, 1 << 20, true, nullptr).size());
-  const int longest = info.config.decoder.context - 1 - prefix_tokens - info.config.prompt.prompt_tokens;
+  const int longest = max_new_tokens(info.config) - prefix_tokens;
   if (longest < 1) throw Error(ErrorKind::InvalidArgument, "bench: the prefix leaves no room in the decoder's context");
   std::vector<int> clamped;
   for (int n : params.new_tokens) {

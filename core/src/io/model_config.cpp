@@ -129,6 +129,8 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   return c;
 }
 
+int max_new_tokens(const ModelConfig& config) { return config.decoder.context - 1 - config.prompt.prompt_tokens; }
+
 std::string model_config_to_json(const ModelConfig& c) {
   const json root = {
       {"format_version", c.format_version},
