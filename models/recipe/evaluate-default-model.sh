@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Measures the default model as its model card reports it: steering judged by classifiers that share no
-# training data with the probes, the sigma^2 ablation, and the baselines. Usage, after train-default-model.sh:
+# Measures the default model as docs/EVALUATION.md and the model card report it: steering judged by classifiers
+# that share no training data with the probes, DGLM against plain AR and token-level control (FUDGE-style),
+# guidance-weight, CFG, sampler-step and sigma^2 sweeps, and two-probe composition. Each part writes a Markdown
+# table and a CSV (rewritten after every setting, so a stopped run keeps what it measured); `plots` draws PNGs
+# from the CSVs. Usage, after train-default-model.sh and a release build:
 #   models/recipe/evaluate-default-model.sh [WORK_DIR] [MODEL_DIR] [REPORT_DIR]
-#   (defaults: build/train, models/default, build/eval); PROMPTS (default 40), SAMPLES (default 25), WEIGHT
-#   (guidance weight of the "clearly positive/negative" settings, default 8), EVAL_PARTS (any of steering, sigma2,
-#   baselines; default all three).
+#   (defaults: build/train, models/default, build/eval)
+# Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 composition plots; default all),
+#   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering, default 25; baselines use
+#   BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly steered" guidance
+#   weight, default 30), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-build/train}
 model=${2:-models/default}
 out=${3:-build/eval}
 dglm=${DGLM:-$root/build/release/bin/dglm}
+plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
-samples=${SAMPLES:-25}
-weight=${WEIGHT:-8}
-parts=" ${EVAL_PARTS:-steering sigma2 baselines} "
+weight=${WEIGHT:-30}
+parts=" ${EVAL_PARTS:-steering baselines weights cfg steps sigma2 composition plots} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
 export OMP_WAIT_POLICY=passive
@@ -30,25 +35,80 @@ mkdir -p "$out"
     --prompt "$work/joint/prompt_generator.safetensors" --decoder "$work/decoder/decoder.safetensors" \
     --stats "$work/latent-stats.json"
 
-common=(--scorer "$out/scorer" --samples "$samples" --seed 7
-        --judge "judge-sentiment=$work/judges/judge-sentiment" --judge "judge-offensive=$work/judges/judge-offensive"
-        --judge "judge-topic=$work/judges/judge-topic")
 [ -f "$out/prompts.jsonl" ] ||
   "$dglm" eval "$model" --scorer "$out/scorer" --make-prompts build/corpus/valid.txt --count "$prompts" \
     --prefix-tokens 32 --continuation-tokens 32 --save-prompts "$out/prompts.jsonl" --samples 1 --tokens 1 -o "$out/prompts-check.md"
 
-want steering && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" --tokens 20 -o "$out/steering.md" \
-  --setting "unguided" \
-  --setting "positive;guide=sentiment=+$weight" --setting "negative;guide=sentiment=-$weight" \
-  --setting "avoid offensive;guide=offensive=-$weight" \
-  --setting "topic science;guide=topic=$weight:science" --setting "topic politics;guide=topic=$weight:politics" \
-  --setting "positive + science;guide=sentiment=+$weight;guide=topic=$weight:science"
+# evaluate NAME SAMPLES TOKENS [OPTIONS and --setting ...]: one part's Markdown and CSV.
+evaluate() {
+  local name=$1 samples=$2 tokens=$3
+  shift 3
+  "$dglm" ${THREADS:+--threads "$THREADS"} eval "$model" --scorer "$out/scorer" --prompts "$out/prompts.jsonl" \
+    --seed 7 --samples "$samples" --tokens "$tokens" -o "$out/$name.md" --csv "$out/$name.csv" \
+    --judge "judge-sentiment=$work/judges/judge-sentiment" --judge "judge-offensive=$work/judges/judge-offensive" \
+    --judge "judge-topic=$work/judges/judge-topic" "$@"
+}
+w=$weight
+samples=${SAMPLES:-25}
+sweep=${SWEEP_SAMPLES:-5}
 
-want sigma2 && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" --tokens 32 -o "$out/sigma2.md" \
+want steering && evaluate steering "$samples" 20 \
+  --setting "unguided" \
+  --setting "positive;guide=sentiment=+$w" --setting "negative;guide=sentiment=-$w" \
+  --setting "avoid offensive;guide=offensive=-$w" \
+  --setting "topic science;guide=topic=$w:science" --setting "topic politics;guide=topic=$w:politics"
+
+# The same probes steer every method; FUDGE's weight is an exponent on the probe's probability (1 = Bayes).
+want baselines && evaluate baselines "${BASELINE_SAMPLES:-10}" 20 --mauve \
+  --setting "DGLM unguided" --setting "AR;method=ar" \
+  --setting "DGLM science;guide=topic=$w:science" --setting "FUDGE science x1;method=fudge;guide=topic=1:science" \
+  --setting "FUDGE science;method=fudge;guide=topic=$w:science" \
+  --setting "DGLM positive;guide=sentiment=+$w" --setting "FUDGE positive;method=fudge;guide=sentiment=+$w" \
+  --setting "DGLM avoid offensive;guide=offensive=-$w" \
+  --setting "FUDGE avoid offensive;method=fudge;guide=offensive=-$w"
+
+# Weight 0 is the unguided run, repeated per probe so that each sweep's curve starts at 0.
+want weights && evaluate weights "$sweep" 20 \
+  --setting "sentiment 0;guide=sentiment=0" --setting "sentiment +10;guide=sentiment=10" \
+  --setting "sentiment +30;guide=sentiment=30" --setting "sentiment +100;guide=sentiment=100" \
+  --setting "sentiment -10;guide=sentiment=-10" --setting "sentiment -30;guide=sentiment=-30" \
+  --setting "sentiment -100;guide=sentiment=-100" \
+  --setting "offensive 0;guide=offensive=0" --setting "offensive -10;guide=offensive=-10" \
+  --setting "offensive -30;guide=offensive=-30" --setting "offensive -100;guide=offensive=-100" \
+  --setting "science 0;guide=topic=0:science" --setting "science 3;guide=topic=3:science" \
+  --setting "science 10;guide=topic=10:science" --setting "science 30;guide=topic=30:science" \
+  --setting "science 100;guide=topic=100:science"
+
+# Open-ended protocol for CFG and sigma^2: 32-token continuations, MAUVE against the human ones.
+want cfg && evaluate cfg "$sweep" 32 --mauve \
+  --setting "cfg 1;cfg=1" --setting "cfg 1.5;cfg=1.5" --setting "cfg 2;cfg=2" --setting "cfg 3;cfg=3" \
+  --setting "cfg 5;cfg=5"
+
+want steps && evaluate steps "$sweep" 20 \
+  --setting "science, 5 steps;steps=5;guide=topic=$w:science" --setting "science, 10 steps;steps=10;guide=topic=$w:science" \
+  --setting "science, 20 steps;steps=20;guide=topic=$w:science" --setting "science, 50 steps;steps=50;guide=topic=$w:science" \
+  --setting "unguided, 10 steps;steps=10" --setting "unguided, 50 steps;steps=50"
+
+want sigma2 && evaluate sigma2 "$sweep" 32 --mauve \
   --setting "sigma2 0;sigma2=0" --setting "sigma2 0.05;sigma2=0.05" --setting "sigma2 0.2;sigma2=0.2" \
   --setting "sigma2 0.5;sigma2=0.5" --setting "sigma2 1;sigma2=1"
 
-want baselines && "$dglm" eval "$model" "${common[@]}" --prompts "$out/prompts.jsonl" --tokens 20 -o "$out/baselines.md" \
-  --setting "DGLM unguided" --setting "AR;method=ar" \
-  --setting "DGLM positive;guide=sentiment=+$weight" --setting "FUDGE positive;method=fudge;guide=sentiment=+$weight"
+want composition && evaluate composition "$sweep" 20 \
+  --setting "science;guide=topic=$w:science" --setting "politics;guide=topic=$w:politics" \
+  --setting "science + positive;guide=topic=$w:science;guide=sentiment=+$w" \
+  --setting "science + avoid offensive;guide=topic=$w:science;guide=offensive=-$w" \
+  --setting "politics + avoid offensive;guide=topic=$w:politics;guide=offensive=-$w"
+
+if want plots; then
+  draw() { [ -f "$out/$1.csv" ] && "$plot" "$out/$1.csv" "${@:2}"; }
+  draw weights --x guide:sentiment --y judge-judge-sentiment:positive --title "Sentiment weight vs judged positive" -o "$out/weights-sentiment.png"
+  draw weights --x guide:offensive --y judge-judge-offensive:offensive --title "Offensive weight vs judged offensive" -o "$out/weights-offensive.png"
+  draw weights --x guide:topic:science --y judge-judge-topic:science --title "Topic (science) weight vs judged science" -o "$out/weights-topic.png"
+  draw weights --x guide_weight --y scorer_perplexity --group guides --title "Guidance weight vs scorer perplexity" -o "$out/weights-perplexity.png"
+  draw cfg --x cfg --y scorer_perplexity --title "CFG weight vs scorer perplexity" -o "$out/cfg-perplexity.png"
+  draw cfg --x cfg --y div,mauve,adherence --title "CFG weight vs diversity, MAUVE and adherence" -o "$out/cfg-quality.png"
+  draw steps --x steps --y judge-judge-topic:science,adherence --group guides --title "Sampler steps vs judged science and adherence" -o "$out/steps.png"
+  draw sigma2 --x sigma2 --y adherence,div,mauve --title "sigma^2 vs adherence, diversity and MAUVE" -o "$out/sigma2.png"
+  draw sigma2 --x sigma2 --y scorer_perplexity --title "sigma^2 vs scorer perplexity" -o "$out/sigma2-perplexity.png"
+fi
 echo "evaluate-default-model.sh: reports in $out"
