@@ -142,7 +142,7 @@ BenchReport run_bench(const std::string& model_directory, const BenchParams& par
   const auto& info = model.info();
   BenchReport report;
   report.model_name = info.config.name;
-  report.model_directory = info.directory;
+  report.model_directory = model_directory;  // as given: the report must not name this machine's paths
   report.cpu = cpu_model();
   report.cores = std::thread::hardware_concurrency();
   report.threads = threads();
