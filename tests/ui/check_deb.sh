@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Builds the Debian package with CPack from a build folder and checks what it holds: the programs, the
+# Builds the Debian package with CPack from a build folder and checks what it holds: the three programs, the
 # SentencePiece plugin in the private library folder, the default model, desktop entry, AppStream metadata and
 # icons (SVG and PNG), and dependencies on Debian's own LibTorch, Qt 6 and QCustomPlot packages.
 # Usage: check_deb.sh BUILD_DIR LIBDIR      (LIBDIR: CMAKE_INSTALL_LIBDIR, e.g. lib/x86_64-linux-gnu)
@@ -33,6 +33,7 @@ expect_file() {
 }
 expect_file bin/dglm-writer
 expect_file bin/dglm
+expect_file bin/dglm-plot
 expect_file "$libdir/dglm-writer/libdglm_sentencepiece.so"
 expect_file share/dglm-writer/models/default/config.json
 expect_file share/dglm-writer/models/default/tokenizer.model
