@@ -191,7 +191,7 @@ int train_probe(ProbeCommand c) {
       std::printf("\n");
     }
   }
-  std::printf("wrote %s.safetensors and %s.json\n", output.c_str(), output.c_str());
+  std::printf("wrote %s.json and the weights it names\n", output.c_str());
   return 0;
 }
 
@@ -381,7 +381,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   train_probe_cmd->add_flag("--no-balance", probe.no_balance, "do not weight classes by inverse frequency");
   train_probe_cmd->add_option("--seed", probe.params.seed, "seed of the held-out split and the sample")->capture_default_str();
-  train_probe_cmd->add_option("--output", probe.output_dir, "directory for NAME.safetensors and NAME.json "
+  train_probe_cmd->add_option("--output", probe.output_dir, "directory for NAME.json and its weights file "
                                                             "(default: MODEL_DIR/probes)");
 
   dglm::SentencePieceTrainParams spm;

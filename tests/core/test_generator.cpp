@@ -284,11 +284,12 @@ TEST(TrainProbe, WritesAProbeTheModelCanUseAndCancelKeepsThePreviousOne) {
   p.guides = {{"place", 3.0f, "sea"}};
   EXPECT_EQ(generator.run(p).candidates.front().probe_scores.count("place"), 1u);
 
-  const auto before = read_file_bytes(path + ".safetensors");
+  const auto before = read_file_bytes(path + ".json");  // names the weights file
   params.seed = 9;
   EXPECT_EQ(kind_of([&] { train_probe(model, data, params, path, [](float f) { return f < 0.5f; }); }),
             ErrorKind::Cancelled);
-  EXPECT_EQ(read_file_bytes(path + ".safetensors"), before);
+  EXPECT_EQ(read_file_bytes(path + ".json"), before);
+  EXPECT_NO_THROW(model.add_probe(path)) << "the weights the JSON names are still there";
 
   LabelledTexts one_class{{"a", "b"}, {"x", "x"}};
   EXPECT_EQ(kind_of([&] { train_probe(model, one_class, params, path); }), ErrorKind::InvalidArgument);

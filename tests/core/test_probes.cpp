@@ -146,6 +146,16 @@ class ProbeFiles : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir); }
 
   std::string path(const std::string& stem) const { return (dir / stem).string(); }
+  // The weights file STEM.json names.
+  fs::path weights_of(const std::string& stem) const {
+    return dir / nlohmann::json::parse(std::ifstream(path(stem) + ".json")).at("weights").get<std::string>();
+  }
+  std::vector<fs::path> weight_files() const {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
+    return files;
+  }
 
   // Saves the probe as STEM, then lets `edit` change its JSON metadata.
   std::string save_edited(const std::string& stem, const std::function<void(nlohmann::json&)>& edit) const {
@@ -163,7 +173,7 @@ class ProbeFiles : public ::testing::Test {
 
 TEST_F(ProbeFiles, SaveLoadRoundTripIsExact) {
   dglm::save_probe(probe, path("tone"));
-  EXPECT_TRUE(fs::exists(path("tone") + ".safetensors"));
+  EXPECT_TRUE(fs::exists(weights_of("tone")));
   const auto loaded = dglm::load_probe(path("tone"));
   EXPECT_EQ(loaded.name, probe.name);
   EXPECT_EQ(loaded.description, probe.description);
@@ -174,6 +184,47 @@ TEST_F(ProbeFiles, SaveLoadRoundTripIsExact) {
   const auto metadata = nlohmann::json::parse(std::ifstream(path("tone") + ".json"));
   EXPECT_EQ(metadata.at("format_version"), 1);
   EXPECT_EQ(metadata.at("dim"), 5);
+}
+
+TEST_F(ProbeFiles, SavingAgainReplacesTheWholeProbeAndLeavesNoStaleWeights) {
+  dglm::save_probe(probe, path("tone"));
+  const auto first_weights = weights_of("tone");
+  const LogisticProbe first = probe;
+  probe.weight = torch::randn({2, 5});
+  dglm::save_probe(probe, path("tone"));
+  EXPECT_NE(weights_of("tone"), first_weights);
+  EXPECT_EQ(weight_files(), std::vector<fs::path>{weights_of("tone")});
+  EXPECT_TRUE(torch::equal(dglm::load_probe(path("tone")).weight, probe.weight));
+  EXPECT_FALSE(torch::equal(dglm::load_probe(path("tone")).weight, first.weight));
+}
+
+TEST_F(ProbeFiles, AnInterruptedSaveLeavesThePreviousProbe) {
+  dglm::save_probe(probe, path("tone"));
+  const auto saved = probe;
+  // What a save cut off before its JSON leaves behind: other weights under a name no JSON refers to.
+  probe.weight = torch::randn({2, 5});
+  dglm::save_probe(probe, path("other"));
+  const auto orphan = dir / "tone.0123456789abcdef.safetensors";
+  fs::rename(weights_of("other"), orphan);
+  fs::remove(path("other") + ".json");
+  EXPECT_TRUE(torch::equal(dglm::load_probe(path("tone")).weight, saved.weight));
+  // The next save replaces the probe and removes only the weights its old JSON named.
+  dglm::save_probe(probe, path("tone"));
+  EXPECT_TRUE(torch::equal(dglm::load_probe(path("tone")).weight, probe.weight));
+  EXPECT_TRUE(fs::exists(orphan));
+  EXPECT_EQ(weight_files().size(), 2u);
+}
+
+TEST_F(ProbeFiles, ProbesSavedWithoutAWeightsFieldUseNameDotSafetensors) {
+  dglm::save_probe(probe, path("legacy"));
+  fs::rename(weights_of("legacy"), path("legacy") + ".safetensors");
+  auto metadata = nlohmann::json::parse(std::ifstream(path("legacy") + ".json"));
+  metadata.erase("weights");
+  std::ofstream(path("legacy") + ".json") << metadata.dump();
+  EXPECT_TRUE(torch::equal(dglm::load_probe(path("legacy")).weight, probe.weight));
+  dglm::save_probe(probe, path("legacy"));  // saving again moves it to the new form and drops the old file
+  EXPECT_FALSE(fs::exists(path("legacy") + ".safetensors"));
+  EXPECT_TRUE(torch::equal(dglm::load_probe(path("legacy")).weight, probe.weight));
 }
 
 TEST_F(ProbeFiles, MalformedFilesAreRejectedWithTheirOwnMessage) {
@@ -198,6 +249,9 @@ TEST_F(ProbeFiles, MalformedFilesAreRejectedWithTheirOwnMessage) {
          [](auto& j) { j["format_version"] = 2; });
   edited("accuracy", ErrorKind::Corrupt, "heldout_accuracy: expected -1 or a number in [0, 1]",
          [](auto& j) { j["heldout_accuracy"] = 1.5; });
+  edited("escape", ErrorKind::Corrupt, "weights: expected the name of a file next to the JSON, got '../x.safetensors'",
+         [](auto& j) { j["weights"] = "../x.safetensors"; });
+  edited("numbered", ErrorKind::Corrupt, "weights: expected a string", [](auto& j) { j["weights"] = 7; });
 
   // Tensors disagreeing with the metadata: the error names the tensor file and the tensor.
   edited("wrong-dim", ErrorKind::Incompatible, "weight: shape [2, 5] does not match the metadata's [2, 6]",
@@ -224,7 +278,10 @@ TEST_F(ProbeFiles, MalformedFilesAreRejectedWithTheirOwnMessage) {
     } catch (const Error& error) {
       const std::string what = error.what();
       EXPECT_EQ(error.kind(), c.kind) << c.stem << ": " << what;
-      EXPECT_NE(what.find(c.stem + c.file_suffix), std::string::npos) << c.stem << ": " << what;
+      // Tensor files are named STEM.TAG.safetensors.
+      const auto file = c.file_suffix == ".safetensors" ? c.stem + "." : c.stem + c.file_suffix;
+      EXPECT_NE(what.find(file), std::string::npos) << c.stem << ": " << what;
+      EXPECT_NE(what.find(c.file_suffix), std::string::npos) << c.stem << ": " << what;
       EXPECT_NE(what.find(c.expected), std::string::npos) << c.stem << ": " << what;
       messages.insert(error.message());
     }
@@ -234,10 +291,12 @@ TEST_F(ProbeFiles, MalformedFilesAreRejectedWithTheirOwnMessage) {
 
 TEST_F(ProbeFiles, MissingFilesAreNotFound) {
   dglm::save_probe(probe, path("no-tensors"));
-  fs::remove(path("no-tensors") + ".safetensors");
-  for (const auto& missing : {path("absent") + ".json", path("no-tensors") + ".safetensors"}) {
+  const auto weights = weights_of("no-tensors");
+  fs::remove(weights);
+  for (const auto& [stem, missing] : {std::pair{path("absent"), path("absent") + ".json"},
+                                      std::pair{path("no-tensors"), weights.string()}}) {
     try {
-      dglm::load_probe(missing.substr(0, missing.rfind('.')));
+      dglm::load_probe(stem);
       ADD_FAILURE() << missing << ": accepted";
     } catch (const Error& error) {
       EXPECT_EQ(error.kind(), ErrorKind::NotFound) << error.what();

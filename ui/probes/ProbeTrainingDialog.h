@@ -46,7 +46,7 @@ class ProbeTrainingDialog : public QDialog {
  public:
   static constexpr int kPreviewRows = 8;
 
-  // Probes are saved as probeDirectory/NAME.{json,safetensors}.
+  // Probes are saved as probeDirectory/NAME.json and the weights file it names.
   ProbeTrainingDialog(WorkerHost* host, const QString& probeDirectory, QWidget* parent = nullptr);
   ~ProbeTrainingDialog() override;
 

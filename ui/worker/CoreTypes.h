@@ -31,7 +31,7 @@ struct ProbeTrainingRequest {
   bool hasHeader = true;
   QString name;
   double heldoutFraction = 0.2;
-  QString outputPath;       // without extension: the core writes OUTPUT.safetensors + OUTPUT.json
+  QString outputPath;       // without extension: the core writes OUTPUT.json and the weights it names
 };
 Q_DECLARE_METATYPE(ProbeTrainingRequest)
 

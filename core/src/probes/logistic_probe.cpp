@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "probes/logistic_probe.h"
 
+#include <cstdio>
+#include <filesystem>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -15,6 +18,8 @@
 
 namespace dglm {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr int kFormatVersion = 1;
 
@@ -126,6 +131,38 @@ torch::Tensor load_f32(const safetensors::File& file, const std::string& path, c
   return values;
 }
 
+// The weights file the metadata names ("weights", a file next to the JSON); probes saved before that field
+// existed keep theirs in NAME.safetensors.
+fs::path weights_path(const JsonFields& fields, const std::string& path_without_extension) {
+  const fs::path stem(path_without_extension);
+  const auto* named = fields.optional("weights");
+  if (named == nullptr) return stem.parent_path() / (stem.filename().string() + ".safetensors");
+  const auto file = fields.string("weights", *named);
+  if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos)
+    fields.fail(ErrorKind::Corrupt, "weights", "expected the name of a file next to the JSON, got '" + file + "'");
+  return stem.parent_path() / file;
+}
+
+// The weights file of the probe saved at `path_without_extension` now; empty when there is none (or its JSON
+// cannot be read, so nothing is known to be safe to delete).
+fs::path current_weights(const std::string& path_without_extension) {
+  const auto json_path = path_without_extension + ".json";
+  if (!fs::exists(json_path)) return {};
+  try {
+    const auto root = parse_json(read_file_text(json_path), json_path);
+    return root.is_object() ? weights_path(JsonFields(root, json_path), path_without_extension) : fs::path{};
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+std::string random_tag() {
+  std::random_device device;
+  char tag[17];
+  std::snprintf(tag, sizeof tag, "%08x%08x", device(), device());
+  return tag;
+}
+
 }  // namespace
 
 torch::Tensor LogisticProbe::log_probs(const torch::Tensor& embeddings) const {
@@ -208,14 +245,24 @@ void save_probe(const LogisticProbe& probe, const std::string& path_without_exte
   safetensors::File tensors;
   tensors.tensors.push_back(from_torch("weight", probe.weight));
   tensors.tensors.push_back(from_torch("bias", probe.bias));
-  // Tensors first: the JSON is what marks a probe as present.
-  safetensors::write(path_without_extension + ".safetensors", tensors);
+  // The JSON is the commit point. The weights go to a file of their own first, the JSON naming them then
+  // replaces the old one atomically, and only after that are the old weights removed: interrupted anywhere,
+  // the folder holds the previous probe or the new one, whole.
+  const fs::path stem(path_without_extension);
+  const auto previous_weights = current_weights(path_without_extension);
+  const auto weights_file = stem.filename().string() + "." + random_tag() + ".safetensors";
+  safetensors::write((stem.parent_path() / weights_file).string(), tensors);
   const nlohmann::json metadata = {
       {"format_version", kFormatVersion},      {"name", probe.name},
       {"description", probe.description},      {"classes", probe.classes},
       {"dim", probe.weight.size(1)},           {"heldout_accuracy", probe.heldout_accuracy},
+      {"weights", weights_file},
   };
   write_file_atomic(path_without_extension + ".json", metadata.dump(2) + "\n");
+  if (!previous_weights.empty()) {
+    std::error_code ignored;  // a stale file left behind costs disk space, not correctness
+    fs::remove(previous_weights, ignored);
+  }
 }
 
 LogisticProbe load_probe(const std::string& path_without_extension) {
@@ -246,7 +293,7 @@ LogisticProbe load_probe(const std::string& path_without_extension) {
     probe.heldout_accuracy = accuracy->get<double>();
   }
 
-  const auto tensor_path = path_without_extension + ".safetensors";
+  const auto tensor_path = weights_path(fields, path_without_extension).string();
   const auto tensors = safetensors::read(tensor_path);
   const auto class_count = static_cast<int64_t>(probe.classes.size());
   probe.weight = load_f32(tensors, tensor_path, "weight", {class_count, dim});

@@ -40,7 +40,8 @@ struct ProbeEvaluation {
 };
 ProbeEvaluation evaluate_probe(const LogisticProbe& probe, const torch::Tensor& X, const torch::Tensor& y);
 
-// PATH.safetensors (weight, bias) + PATH.json (name, description, classes, dim, heldout_accuracy), atomic.
+// PATH.json (name, description, classes, dim, heldout_accuracy, weights) + the weights file it names
+// (PATH.TAG.safetensors: weight, bias). Replacing a saved probe is atomic: the JSON is written last.
 void save_probe(const LogisticProbe& probe, const std::string& path_without_extension);
 // Throws Error naming the file and field for anything malformed or inconsistent.
 LogisticProbe load_probe(const std::string& path_without_extension);
