@@ -230,6 +230,16 @@ class TestMainWindow : public QObject {
     QVERIFY(!tooltips.isEmpty());
     for (const QString& tooltip : tooltips) QVERIFY2(tooltip.startsWith("log-prob -") || tooltip.startsWith("log-prob 0"), qPrintable(tooltip));
 
+    // Running perplexity on a log axis that shows every point, however surprising the first token was.
+    PerplexityPlot* perplexity = window.perplexityPlot();
+    QCOMPARE(perplexity->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    for (int sample = 0; sample < perplexity->graphCount(); ++sample) {
+      bool found = false;
+      const QCPRange values = perplexity->graph(sample)->getValueRange(found);
+      QVERIFY(found);
+      QVERIFY(perplexity->yAxis->range().contains(values.lower) && perplexity->yAxis->range().contains(values.upper));
+    }
+
     // One bar per probe and sample in the probe-score plot.
     QCOMPARE(window.probeScorePlot()->plottableCount(), 3);
     for (int probe = 0; probe < 3; ++probe) {

@@ -8,6 +8,10 @@
 PerplexityPlot::PerplexityPlot(QWidget* parent) : QCustomPlot(parent) {
   xAxis->setLabel(tr("tokens"));
   yAxis->setLabel(tr("running perplexity"));
+  // Running perplexity spans orders of magnitude (thousands after a surprising first token, tens once a
+  // sample settles): on a log axis every curve stays readable.
+  yAxis->setScaleType(QCPAxis::stLogarithmic);
+  yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
   xAxis->setRange(0, 32);
   yAxis->setRange(1, 100);
   legend->setVisible(false);  // shown once there are samples to name
@@ -46,7 +50,7 @@ void PerplexityPlot::addToken(int series, double logprob) {
   rescaleAxes();
   xAxis->setRangeLower(0);
   yAxis->setRangeLower(qMin(1.0, yAxis->range().lower));
-  yAxis->setRangeUpper(yAxis->range().upper * 1.1);
+  yAxis->setRangeUpper(yAxis->range().upper * 1.5);  // headroom for the legend, on the log scale
   replot(QCustomPlot::rpQueuedReplot);  // many tokens per frame coalesce into one repaint
 }
 
