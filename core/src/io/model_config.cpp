@@ -5,6 +5,7 @@
 
 #include "dglm/error.h"
 #include "dglm/model.h"
+#include "io/json_text.h"
 
 namespace dglm {
 namespace {
@@ -60,29 +61,10 @@ class Fields {
   const std::string& source_;
 };
 
-Location position_in(const std::string& text, std::size_t byte, const std::string& source) {
-  Location where{source, 1, 1, {}};
-  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++where.line;
-      where.column = 1;
-    } else {
-      ++where.column;
-    }
-  }
-  return where;
-}
-
 }  // namespace
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
-  json root;
-  try {
-    root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    throw Error(ErrorKind::Corrupt, std::string("not valid JSON: ") + e.what(),
-                position_in(json_text, e.byte > 0 ? e.byte - 1 : 0, source));
-  }
+  const json root = parse_json_text(json_text, source);
   const Fields top(root, "", source);
   ModelConfig c;
   c.format_version = top.positive_int("format_version");

@@ -14,6 +14,7 @@
 #include "dglm/error.h"
 #include "dglm/fileio.h"
 #include "dglm/safetensors.h"
+#include "io/json_text.h"
 #include "io/weights.h"
 
 namespace dglm {
@@ -93,27 +94,6 @@ class JsonFields {
   std::string file_;
 };
 
-nlohmann::json parse_json(const std::string& text, const std::string& file) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    // Point at the line and column of the offending byte.
-    auto where = in_file(file);
-    const auto end = std::min<std::size_t>(error.byte, text.size());
-    where.line = 1;
-    where.column = 1;
-    for (std::size_t i = 0; i + 1 < end; ++i) {
-      if (text[i] == '\n') {
-        ++where.line;
-        where.column = 1;
-      } else {
-        ++where.column;
-      }
-    }
-    throw Error(ErrorKind::Corrupt, std::string("invalid JSON: ") + error.what(), where);
-  }
-}
-
 torch::Tensor load_f32(const safetensors::File& file, const std::string& path, const std::string& name,
                        const std::vector<int64_t>& expected_shape) {
   const auto* tensor = file.find(name);
@@ -149,7 +129,7 @@ fs::path current_weights(const std::string& path_without_extension) {
   const auto json_path = path_without_extension + ".json";
   if (!fs::exists(json_path)) return {};
   try {
-    const auto root = parse_json(read_file_text(json_path), json_path);
+    const auto root = parse_json_text(read_file_text(json_path), json_path);
     return root.is_object() ? weights_path(JsonFields(root, json_path), path_without_extension) : fs::path{};
   } catch (const Error&) {
     return {};
@@ -267,7 +247,7 @@ void save_probe(const LogisticProbe& probe, const std::string& path_without_exte
 
 LogisticProbe load_probe(const std::string& path_without_extension) {
   const auto json_path = path_without_extension + ".json";
-  const auto root = parse_json(read_file_text(json_path), json_path);
+  const auto root = parse_json_text(read_file_text(json_path), json_path);
   if (!root.is_object()) throw Error(ErrorKind::Corrupt, "expected a JSON object", in_file(json_path));
   const JsonFields fields(root, json_path);
 
