@@ -516,11 +516,12 @@ void MainWindow::onModelLoaded(const dglm::ModelInfo& info, const QString& devic
   modelLabel_->setToolTip(QString::fromStdString(info.directory));
   deviceLabel_->setText(device);
   const dglm::ModelConfig& config = info.config;
+  const int tokenLimit = dglm::max_new_tokens(config);
   guidance_->setMaxNewTokensLimit(
-      dglm::max_new_tokens(config),
+      tokenLimit,
       tr("At most %1 with this model: its decoder sees %2 tokens, of which one starts the text and %3 carry the "
          "plan; the prefix is cut from the left to fit the rest.")
-          .arg(dglm::max_new_tokens(config))
+          .arg(tokenLimit)
           .arg(config.decoder.context)
           .arg(config.prompt.prompt_tokens));
   stageLabel_->setText(tr("Ready"));
