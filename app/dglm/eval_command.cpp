@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "dglm/error.h"
 #include "dglm/evaluate.h"
@@ -14,7 +15,7 @@ namespace {
 struct EvalOptionsCli {
   std::string model_dir, scorer_dir, prompts_path, corpus_path, save_prompts, output, csv;
   int count = 40, prefix_tokens = 32, continuation_tokens = 32;
-  std::vector<std::string> settings, judges;
+  std::vector<std::string> settings, judges, lexicon_judges;
   dglm::GenerateParams defaults;
   dglm::EvalOptions eval;
 };
@@ -62,14 +63,17 @@ std::string examples(const std::vector<dglm::EvalRow>& rows, const std::string& 
 int run_eval(const EvalOptionsCli& o, const std::string& command_line) {
   auto model = dglm::Model::open(o.model_dir);
   const auto scorer = dglm::Model::open(o.scorer_dir);
-  for (const auto& judge : o.judges) {
-    const auto eq = judge.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw dglm::Error(dglm::ErrorKind::InvalidArgument, "expected NAME=PROBE_PATH, got '" + judge + "'",
-                        dglm::Location{{}, 0, 0, "--judge"});
-  }
   auto options = o.eval;
-  for (const auto& judge : o.judges) options.judges[judge.substr(0, judge.find('='))] = judge.substr(judge.find('=') + 1);
+  for (const auto& [specs, flag, judges] : {std::tuple{&o.judges, "--judge", &options.judges},
+                                            std::tuple{&o.lexicon_judges, "--lexicon-judge", &options.lexicon_judges}}) {
+    for (const auto& spec : *specs) {
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw dglm::Error(dglm::ErrorKind::InvalidArgument, "expected NAME=PATH, got '" + spec + "'",
+                          dglm::Location{{}, 0, 0, flag});
+      (*judges)[spec.substr(0, eq)] = spec.substr(eq + 1);
+    }
+  }
 
   const auto prompts = o.prompts_path.empty()
                            ? dglm::make_eval_prompts(model, o.corpus_path, o.count, o.prefix_tokens,
@@ -127,6 +131,8 @@ Subcommand add_eval_command(CLI::App& app) {
                   "LABEL;method=dglm|ar|fudge;sigma2=S;cfg=W;steps=T;guide=PROBE=WEIGHT[:CLASS];temperature=T;top_p=P "
                   "(repeatable; default: one plain DGLM setting)");
   cmd->add_option("--judge", o->judges, "NAME=PROBE_PATH_WITHOUT_EXTENSION: an independent classifier (repeatable)");
+  cmd->add_option("--lexicon-judge", o->lexicon_judges,
+                  "NAME=LEXICON.json: a judge that sums word scores (sentiment lexicon, profanity list; repeatable)");
   cmd->add_option("--samples", o->defaults.samples, "samples per prompt")->capture_default_str();
   cmd->add_option("--tokens", o->defaults.max_new_tokens, "new tokens per sample")->capture_default_str();
   cmd->add_option("--steps", o->defaults.steps, "diffusion steps")->capture_default_str();
@@ -141,6 +147,7 @@ Subcommand add_eval_command(CLI::App& app) {
             std::string command = "dglm eval " + o->model_dir + " --scorer " + o->scorer_dir;
             for (const auto& s : o->settings) command += " --setting '" + s + "'";
             for (const auto& j : o->judges) command += " --judge " + j;
+            for (const auto& j : o->lexicon_judges) command += " --lexicon-judge " + j;
             command += " --samples " + std::to_string(o->defaults.samples) + " --tokens " +
                        std::to_string(o->defaults.max_new_tokens) + " --steps " + std::to_string(o->defaults.steps) +
                        " --seed " + std::to_string(o->eval.seed) + (o->eval.mauve ? " --mauve" : "") +

@@ -9,6 +9,10 @@ judge measures steering independently of the probe that caused it.
   topic      probe and judge: the same sources split by document (a hash decides): politics (State of the
              Union, Brown government), religion (Brown religion), science (Brown learned, fortunes science and
              computers), fiction (Brown fiction genres, Moby Dick)
+
+and two lexicon judges (dglm eval --lexicon-judge), which share neither data nor the encoder with any probe:
+  sentiment-lexicon.json  AFINN-165 word scores and negators (npm sentiment); offensive-lexicon.json the
+  naughty-words list (npm), the same list that labels the offensive judge's CSV.
 """
 import argparse, csv, glob, hashlib, json, os, random, re
 
@@ -89,6 +93,23 @@ def offensive(src, fortunes, out):
     write_csv(os.path.join(out, "offensive-judge.csv"),
               [(s, "offensive") for s in flagged] + [(s, "clean") for s in clean[:len(flagged) * 2]])
 
+def write_json(path, value):
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)
+
+def lexicons(src, out):
+    english = os.path.join(src, "sentiment", "package", "languages", "en")
+    write_json(os.path.join(out, "sentiment-lexicon.json"), {
+        "description": "AFINN-165 word scores with the negators of npm sentiment 5.0.2 (MIT)",
+        "class_if_positive": "positive", "class_if_negative": "negative", "class_if_zero": "neutral",
+        "negators": sorted(json.load(open(os.path.join(english, "negators.json"), encoding="utf-8"))),
+        "words": json.load(open(os.path.join(english, "labels.json"), encoding="utf-8"))})
+    words = json.load(open(os.path.join(src, "naughty-words", "package", "en.json"), encoding="utf-8"))
+    write_json(os.path.join(out, "offensive-lexicon.json"), {
+        "description": "npm naughty-words 1.2.0 English list (CC-BY-4.0)",
+        "class_if_positive": "offensive", "class_if_zero": "clean", "words": {w: 1 for w in words}})
+
 def topic(src, fortunes, out, per_class=1500):
     pools = {"probe": {}, "judge": {}}
     def add(label, key, texts):
@@ -123,6 +144,7 @@ def main():
     args = ap.parse_args()
     sentiment(args.sources, args.output)
     offensive(args.sources, args.fortunes, args.output)
+    lexicons(args.sources, args.output)
     topic(args.sources, args.fortunes, args.output)
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include "dglm/error.h"
 #include "dglm/evaluate.h"
 #include "dglm/fileio.h"
+#include "dglm/lexicon_judge.h"
 #include "dglm/tiny_model.h"
 #include "test_support.h"
 
@@ -91,6 +92,72 @@ TEST(Evaluate, MeasuresEverySampleOfEveryPromptWithJudges) {
   EXPECT_EQ(row.mauve, -1);  // not asked for
   const auto ar = evaluate_setting(model, model, prompts, parse_eval_setting("ar;method=ar", defaults), options);
   EXPECT_EQ(ar.adherence, -2);  // plain AR has no proposal
+
+  // A lexicon none of whose words the tiny model can write judges every text neutral.
+  const auto lexicon = test::temp_dir() + "/never.json";
+  write_file_atomic(lexicon, R"({"class_if_positive": "pos", "class_if_negative": "neg", "class_if_zero": "none",
+                                 "words": {"zzzzzz": 1, "qqqqqq": -1}})");
+  options.lexicon_judges["words"] = lexicon;
+  const auto judged = evaluate_setting(model, model, prompts, parse_eval_setting("plain", defaults), options);
+  EXPECT_EQ(judged.judge_classes.at("words"), (std::vector<std::string>{"neg", "none", "pos"}));
+  EXPECT_EQ(judged.judged.at("words"), (std::vector<double>{0, 1, 0}));
+  EXPECT_EQ(judged.judged.at("sentiment"), row.judged.at("sentiment"));  // the same texts: same seed
+  options.lexicon_judges = {{"sentiment", lexicon}};
+  expect_invalid_argument([&] { evaluate_setting(model, model, prompts, parse_eval_setting("x", defaults), options); });
+}
+
+TEST(LexiconJudge, SumsWordScoresWithNegationAndLongestPhrases) {
+  const LexiconJudge judge({{"good", 3}, {"bad", -3}, {"no fun", -3}, {"fun", 4}, {"can't stand", -3}},
+                           {"not", "don't"}, "positive", "neutral", "negative");
+  EXPECT_EQ(judge.classes(), (std::vector<std::string>{"negative", "neutral", "positive"}));
+  EXPECT_EQ(judge.score("A GOOD day, a good-ish night."), 3);  // case-insensitive; "good-ish" is another word
+  EXPECT_EQ(judge.score("not good"), -3);
+  EXPECT_EQ(judge.score("not, good"), -3);  // punctuation separates words only
+  EXPECT_EQ(judge.score("It was no fun at all"), -3);  // the phrase wins over its last word
+  EXPECT_EQ(judge.score("fun and bad and good"), 4);
+  EXPECT_EQ(judge.score("I can't stand it"), -3);
+  EXPECT_EQ(judge.score(""), 0);
+  EXPECT_EQ(judge.classify("good"), 2u);
+  EXPECT_EQ(judge.classify("bad"), 0u);
+  EXPECT_EQ(judge.classify("good bad"), 1u);
+
+  const LexiconJudge profanity({{"darn", 1}, {"heck", 1}}, {}, "offensive", "clean");
+  EXPECT_EQ(profanity.classes(), (std::vector<std::string>{"clean", "offensive"}));
+  EXPECT_EQ(profanity.classify("What the heck"), 1u);
+  EXPECT_EQ(profanity.classify("What the hecking"), 0u);
+  expect_invalid_argument([] { LexiconJudge({{"a", 1}}, {}, "same", "same"); });
+}
+
+TEST(LexiconJudge, LoadsFilesAndNamesTheFieldOfAnError) {
+  const auto dir = test::temp_dir();
+  const auto path = dir + "/lexicon.json";
+  write_file_atomic(path, R"({"class_if_positive": "offensive", "class_if_zero": "clean", "negators": ["NOT"],
+                              "words": {"Heck": 1, "heck it": 2, "!!!": 5}})");
+  const auto judge = LexiconJudge::load(path);
+  EXPECT_EQ(judge.score("oh HECK IT"), 2);
+  EXPECT_EQ(judge.score("not heck"), -1);
+  EXPECT_EQ(judge.score("!!!"), 0);  // an entry with no word in it can never match
+
+  auto error_of = [&](const std::string& json) {
+    write_file_atomic(path, json);
+    try {
+      LexiconJudge::load(path);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.where().file, path);
+      return e.where().field.empty() ? "line " + std::to_string(e.where().line) : e.where().field;
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(error_of(R"({"class_if_positive": "p", "class_if_zero": "z"})"), "words");
+  EXPECT_EQ(error_of(R"({"class_if_positive": "p", "class_if_zero": "z", "words": {}})"), "words");
+  EXPECT_EQ(error_of(R"({"class_if_positive": "p", "class_if_zero": "z", "words": {"good": "3"}})"), "words.good");
+  EXPECT_EQ(error_of(R"({"class_if_positive": "p", "words": {"good": 3}})"), "class_if_zero");
+  EXPECT_EQ(error_of(R"({"class_if_positive": "p", "class_if_zero": "", "words": {"good": 3}})"), "class_if_zero");
+  EXPECT_EQ(error_of(R"({"class_if_positive": "p", "class_if_zero": "p", "words": {"good": 3}})"), "classes");
+  EXPECT_EQ(error_of(R"({"class_if_positive": "p", "class_if_zero": "z", "negators": "not", "words": {"a": 1}})"),
+            "negators");
+  EXPECT_EQ(error_of("{\"class_if_positive\": \"p\",\n \"words\": {\"good\": 3,}}"), "line 2");
+  EXPECT_THROW(LexiconJudge::load(dir + "/missing.json"), Error);
 }
 
 TEST(EvalCsv, OneRowPerMeasuredSettingWithParametersAndMetrics) {

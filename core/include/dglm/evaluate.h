@@ -52,13 +52,14 @@ struct EvalRow {
 
 struct EvalOptions {
   std::map<std::string, std::string> judges;  // name -> probe path without extension (loaded into the model)
+  std::map<std::string, std::string> lexicon_judges;  // name -> lexicon file (LexiconJudge), judging the text
   bool mauve = false;                         // needs >= 10 prompts x samples texts
   std::uint64_t seed = 0;
 };
 
 // Generates params.samples continuations for every prompt with the setting and measures them. The scorer is
 // another model directory's decoder and encoder (perplexity and MAUVE features); judges are loaded into
-// `model` under their names. progress(fraction) may return false to cancel (Error(Cancelled)).
+// `model` under their names, lexicon judges read the continuations' words. progress(fraction) may return false to cancel (Error(Cancelled)).
 EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<EvalPrompt>& prompts,
                          const EvalSetting& setting, const EvalOptions& options,
                          const std::function<bool(float)>& progress = {});

@@ -15,6 +15,7 @@
 #include "dglm/csv.h"
 #include "dglm/error.h"
 #include "dglm/fileio.h"
+#include "dglm/lexicon_judge.h"
 #include "dglm/metrics.h"
 #include "pipeline/model_impl.h"
 
@@ -193,6 +194,12 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
       throw Error(ErrorKind::InvalidArgument, "the judge file holds a probe with another name",
                   Location{path + ".json", 0, 0, "name"});
   }
+  std::map<std::string, LexiconJudge> lexicons;
+  for (const auto& [name, path] : options.lexicon_judges) {
+    if (options.judges.count(name))
+      throw Error(ErrorKind::InvalidArgument, "lexicon judge '" + name + "' has the name of a probe judge");
+    lexicons.emplace(name, LexiconJudge::load(path));
+  }
   auto& m = *model.impl();
   auto& s = *scorer.impl();
   torch::NoGradGuard no_grad;
@@ -217,6 +224,11 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
         auto& counts = votes[judge];
         counts.resize(scores.size());
         ++counts[static_cast<std::size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin())];
+      }
+      for (const auto& [judge, lexicon] : lexicons) {
+        auto& counts = votes[judge];
+        counts.resize(lexicon.classes().size());
+        ++counts[lexicon.classify(c.text)];
       }
     }
     if (setting.method == Method::Dglm) {
@@ -248,7 +260,7 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
   for (const auto& [judge, counts] : votes) {
     const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::size_t{0}));
     for (auto c : counts) row.judged[judge].push_back(static_cast<double>(c) / total);
-    row.judge_classes[judge] = m.probes.at(judge).classes;
+    row.judge_classes[judge] = lexicons.count(judge) ? lexicons.at(judge).classes() : m.probes.at(judge).classes;
   }
   if (options.mauve) {
     const auto result = mauve(features(s, all_texts), features(s, references));
