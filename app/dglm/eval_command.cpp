@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -27,11 +28,14 @@ std::string fixed(double x, int digits) {
 }
 
 std::string table(const std::vector<dglm::EvalRow>& rows, const std::vector<dglm::EvalSetting>& settings) {
+  std::set<std::string> judges;  // every row's: AR rows have no proposal to judge
+  for (const auto& row : rows)
+    for (const auto& [judge, classes] : row.judge_classes) judges.insert(judge);
   std::ostringstream out;
   out << "| setting | method | texts | scorer perplexity | Dist-3 | Div | adherence | MAUVE |";
-  for (const auto& [judge, classes] : rows.front().judge_classes) out << " " << judge << " |";
+  for (const auto& judge : judges) out << " " << judge << " |";
   out << "\n|---|---|--:|--:|--:|--:|--:|--:|";
-  for (std::size_t i = 0; i < rows.front().judge_classes.size(); ++i) out << "---|";
+  for (std::size_t i = 0; i < judges.size(); ++i) out << "---|";
   out << "\n";
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const auto& row = rows[r];
@@ -39,9 +43,15 @@ std::string table(const std::vector<dglm::EvalRow>& rows, const std::vector<dglm
         << fixed(row.scorer_perplexity, 1) << " | " << fixed(row.dist3, 3) << " | " << fixed(row.div, 3) << " | "
         << (row.adherence > -2 ? fixed(row.adherence, 3) : "-") << " | "
         << (row.mauve >= 0 ? fixed(row.mauve, 3) + " ± " + fixed(row.mauve_se, 3) : "-") << " |";
-    for (const auto& [judge, rates] : row.judged) {
+    for (const auto& judge : judges) {
+      const auto rates = row.judged.find(judge);
+      if (rates == row.judged.end()) {
+        out << " - |";
+        continue;
+      }
       const auto& classes = row.judge_classes.at(judge);
-      for (std::size_t c = 0; c < rates.size(); ++c) out << (c ? ", " : " ") << classes[c] << " " << fixed(rates[c], 2);
+      for (std::size_t c = 0; c < rates->second.size(); ++c)
+        out << (c ? ", " : " ") << classes[c] << " " << fixed(rates->second[c], 2);
       out << " |";
     }
     out << "\n";

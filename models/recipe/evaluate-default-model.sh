@@ -7,6 +7,9 @@
 # from the CSVs. Usage, after train-default-model.sh and a release build:
 #   models/recipe/evaluate-default-model.sh [WORK_DIR] [MODEL_DIR] [REPORT_DIR]
 #   (defaults: build/train, models/default, build/eval)
+# Judges: the probes' independent judges (trained on disjoint data, in WORK_DIR/judges) and two lexicon judges
+# (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
+# naughty-words list, which share neither data nor the encoder with the probes.
 # Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 composition plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering, default 25; baselines use
 #   BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly steered" guidance
@@ -23,6 +26,7 @@ weight=${WEIGHT:-30}
 parts=" ${EVAL_PARTS:-steering baselines weights cfg steps sigma2 composition plots} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
+lexicons=${PROBE_DATA:-build/probe-data}
 export OMP_WAIT_POLICY=passive
 mkdir -p "$out"
 
@@ -46,7 +50,8 @@ evaluate() {
   "$dglm" ${THREADS:+--threads "$THREADS"} eval "$model" --scorer "$out/scorer" --prompts "$out/prompts.jsonl" \
     --seed 7 --samples "$samples" --tokens "$tokens" -o "$out/$name.md" --csv "$out/$name.csv" \
     --judge "judge-sentiment=$work/judges/judge-sentiment" --judge "judge-offensive=$work/judges/judge-offensive" \
-    --judge "judge-topic=$work/judges/judge-topic" "$@"
+    --judge "judge-topic=$work/judges/judge-topic" --lexicon-judge "afinn=$lexicons/sentiment-lexicon.json" \
+    --lexicon-judge "naughty-words=$lexicons/offensive-lexicon.json" "$@"
 }
 w=$weight
 samples=${SAMPLES:-25}
@@ -101,8 +106,10 @@ want composition && evaluate composition "$sweep" 20 \
 
 if want plots; then
   draw() { [ -f "$out/$1.csv" ] && "$plot" "$out/$1.csv" "${@:2}"; }
-  draw weights --x guide:sentiment --y judge-judge-sentiment:positive --title "Sentiment weight vs judged positive" -o "$out/weights-sentiment.png"
-  draw weights --x guide:offensive --y judge-judge-offensive:offensive --title "Offensive weight vs judged offensive" -o "$out/weights-offensive.png"
+  draw weights --x guide:sentiment --y judge-afinn:positive,judge-afinn:negative,judge-judge-sentiment:positive \
+    --title "Sentiment weight vs judged sentiment" -o "$out/weights-sentiment.png"
+  draw weights --x guide:offensive --y judge-judge-offensive:offensive,judge-naughty-words:offensive \
+    --title "Offensive weight vs judged offensive" -o "$out/weights-offensive.png"
   draw weights --x guide:topic:science --y judge-judge-topic:science --title "Topic (science) weight vs judged science" -o "$out/weights-topic.png"
   draw weights --x guide_weight --y scorer_perplexity --group guides --title "Guidance weight vs scorer perplexity" -o "$out/weights-perplexity.png"
   draw cfg --x cfg --y scorer_perplexity --title "CFG weight vs scorer perplexity" -o "$out/cfg-perplexity.png"

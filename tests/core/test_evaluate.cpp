@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -92,6 +93,16 @@ TEST(Evaluate, MeasuresEverySampleOfEveryPromptWithJudges) {
   EXPECT_EQ(row.mauve, -1);  // not asked for
   const auto ar = evaluate_setting(model, model, prompts, parse_eval_setting("ar;method=ar", defaults), options);
   EXPECT_EQ(ar.adherence, -2);  // plain AR has no proposal
+  EXPECT_EQ(ar.judged.count("sentiment@proposal"), 0u);
+
+  // The probe judge also reads the proposals: guidance moves them to the target class.
+  const auto& classes = row.judge_classes.at("sentiment@proposal");
+  const auto target = static_cast<std::size_t>(std::find(classes.begin(), classes.end(), "positive") - classes.begin());
+  ASSERT_LT(target, classes.size());
+  const auto steered =
+      evaluate_setting(model, model, prompts, parse_eval_setting("steer;guide=sentiment=100:positive", defaults), options);
+  EXPECT_LT(row.judged.at("sentiment@proposal")[target], 1.0);
+  EXPECT_EQ(steered.judged.at("sentiment@proposal")[target], 1.0);
 
   // A lexicon none of whose words the tiny model can write judges every text neutral.
   const auto lexicon = test::temp_dir() + "/never.json";

@@ -45,7 +45,9 @@ struct EvalRow {
   double div = 0;                // pooled over all texts
   double adherence = -2;         // mean cosine(E(text), proposal); -2 when the method has no proposal
   double mauve = -1, mauve_se = 0;  // -1 when not computed
-  std::map<std::string, std::vector<double>> judged;  // judge -> fraction of texts whose argmax is each class
+  // judge -> fraction of texts whose argmax is each class; for DGLM also "PROBE_JUDGE@proposal", the fraction of
+  // proposals: steering that reaches the proposal but not the text shows as the gap between the two.
+  std::map<std::string, std::vector<double>> judged;
   std::map<std::string, std::vector<std::string>> judge_classes;
   std::vector<std::string> examples;  // the first prompt's first continuations, verbatim
 };

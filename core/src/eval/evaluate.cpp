@@ -207,7 +207,17 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
   row.label = setting.label;
   std::vector<std::string> all_texts, references;
   std::vector<double> perplexities, adherences, dist3;
-  std::map<std::string, std::vector<std::size_t>> votes;
+  std::map<std::string, std::vector<std::size_t>> votes;  // judge -> texts per class
+  std::map<std::string, std::vector<std::string>> classes_of;
+  auto vote = [&](const std::string& judge, const std::vector<std::string>& classes, std::size_t judged_class) {
+    auto& counts = votes[judge];
+    counts.resize(classes.size());
+    ++counts[judged_class];
+    classes_of[judge] = classes;
+  };
+  auto argmax = [](const auto& scores) {
+    return static_cast<std::size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+  };
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     if (progress && !progress(static_cast<float>(i) / static_cast<float>(prompts.size())))
       throw Error(ErrorKind::Cancelled, "evaluation cancelled");
@@ -219,23 +229,22 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
     for (const auto& c : result.candidates) {
       texts.push_back(c.text);
       perplexities.push_back(scorer_perplexity(s, params.prefix, c.text));
-      for (const auto& [judge, scores] : c.probe_scores) {
-        if (!options.judges.count(judge)) continue;
-        auto& counts = votes[judge];
-        counts.resize(scores.size());
-        ++counts[static_cast<std::size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin())];
-      }
-      for (const auto& [judge, lexicon] : lexicons) {
-        auto& counts = votes[judge];
-        counts.resize(lexicon.classes().size());
-        ++counts[lexicon.classify(c.text)];
-      }
+      for (const auto& [judge, scores] : c.probe_scores)
+        if (options.judges.count(judge)) vote(judge, m.probes.at(judge).classes, argmax(scores));
+      for (const auto& [judge, lexicon] : lexicons) vote(judge, lexicon.classes(), lexicon.classify(c.text));
     }
     if (setting.method == Method::Dglm) {
       const auto embedded = m.embed(texts, false).to(torch::kCPU);
       for (std::size_t k = 0; k < result.candidates.size(); ++k) {
         const auto& proposal = result.candidates[k].proposal;
-        adherences.push_back(torch::dot(embedded[static_cast<int64_t>(k)], torch::tensor(proposal)).item<double>());
+        const auto unit = torch::tensor(proposal);
+        adherences.push_back(torch::dot(embedded[static_cast<int64_t>(k)], unit).item<double>());
+        // What the probe judges read in the proposal, to compare with what they read in the text.
+        for (const auto& [judge, path] : options.judges) {
+          const auto& probe = m.probes.at(judge);
+          const auto log_probs = probe.log_probs(unit.to(m.device).unsqueeze(0)).squeeze(0).to(torch::kCPU);
+          vote(judge + "@proposal", probe.classes, static_cast<std::size_t>(log_probs.argmax().item<int64_t>()));
+        }
       }
     }
     dist3.push_back(distinct_n(texts, 3));
@@ -260,7 +269,7 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
   for (const auto& [judge, counts] : votes) {
     const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::size_t{0}));
     for (auto c : counts) row.judged[judge].push_back(static_cast<double>(c) / total);
-    row.judge_classes[judge] = lexicons.count(judge) ? lexicons.at(judge).classes() : m.probes.at(judge).classes;
+    row.judge_classes[judge] = classes_of.at(judge);
   }
   if (options.mauve) {
     const auto result = mauve(features(s, all_texts), features(s, references));
