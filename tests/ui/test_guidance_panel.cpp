@@ -37,15 +37,22 @@ class TestGuidancePanel : public QObject {
     QCOMPARE(row->slider()->value(), 0);
     QCOMPARE(row->spinBox()->value(), 0.0);
 
-    row->slider()->setValue(2 * ProbeGuideRow::kSliderStepsPerUnit);
-    QCOMPARE(row->spinBox()->value(), 2.0);
-    row->slider()->setValue(-ProbeGuideRow::kSliderStepsPerUnit);
-    QCOMPARE(row->spinBox()->value(), -1.0);
+    // Quadratic: a tenth of the way out is a weight of 3, the ends are the maximum, both signs.
+    row->slider()->setValue(ProbeGuideRow::kSliderSteps / 10);
+    QCOMPARE(row->spinBox()->value(), 3.0);
+    row->slider()->setValue(-ProbeGuideRow::kSliderSteps);
+    QCOMPARE(row->spinBox()->value(), -ProbeGuideRow::kMaxWeight);
+    row->slider()->setValue(ProbeGuideRow::positionOf(30));
+    QVERIFY(qAbs(row->spinBox()->value() - 30) < 0.1);
 
-    // Typed values are exact, even inside the detent.
+    // Typed values are exact, even inside the detent, and move the slider to where they lie.
     row->spinBox()->setValue(0.1);
     QCOMPARE(panel.settings().guides.size(), 1);
     QCOMPARE(panel.settings().guides[0].weight, 0.1);
+    row->spinBox()->setValue(-100);
+    QCOMPARE(panel.settings().guides[0].weight, -100.0);
+    QCOMPARE(row->slider()->value(), ProbeGuideRow::positionOf(-100));
+    QVERIFY(row->slider()->value() < -ProbeGuideRow::kSliderSteps / 2);
   }
 
   void settingsRoundTripAndReset() {

@@ -37,17 +37,17 @@ ProbeGuideRow::ProbeGuideRow(const ProbeDescription& probe, QWidget* parent) : Q
 
   auto* controls = new QHBoxLayout;
   slider_ = new QSlider(Qt::Horizontal);
-  const int maxSteps = int(kMaxWeight * kSliderStepsPerUnit);
-  slider_->setRange(-maxSteps, maxSteps);
+  slider_->setRange(-kSliderSteps, kSliderSteps);
   slider_->setTickPosition(QSlider::TicksBelow);
-  slider_->setTickInterval(maxSteps);  // ticks at -max, 0, +max: the zero detent is visible
-  slider_->setToolTip(tr("Negative: away from the class, positive: towards it. Snaps to 0 near the middle."));
+  slider_->setTickInterval(kSliderSteps);  // ticks at -max, 0, +max: the zero detent is visible
+  slider_->setToolTip(tr("Negative: away from the class, positive: towards it. Fine steps near the middle, where "
+                         "it snaps to 0; up to %1 at the ends.").arg(kMaxWeight));
   slider_->setAccessibleName(tr("%1 guidance weight").arg(probe.name));
   controls->addWidget(slider_, 1);
 
   spinBox_ = new QDoubleSpinBox;
   spinBox_->setRange(-kMaxWeight, kMaxWeight);
-  spinBox_->setSingleStep(0.1);
+  spinBox_->setSingleStep(1);
   spinBox_->setDecimals(2);
   spinBox_->setAccessibleName(tr("%1 guidance weight value").arg(probe.name));
   controls->addWidget(spinBox_);
@@ -84,15 +84,24 @@ void ProbeGuideRow::onSliderMoved(int position) {
     return;
   }
   const QSignalBlocker blocker(spinBox_);
-  spinBox_->setValue(double(position) / kSliderStepsPerUnit);
+  spinBox_->setValue(weightAt(position));
   emit changed();
 }
 
 void ProbeGuideRow::onSpinBoxChanged(double weight) {
   // Numeric entry is exact: the slider follows without its detent pulling small weights to zero.
   const QSignalBlocker blocker(slider_);
-  slider_->setValue(int(std::lround(weight * kSliderStepsPerUnit)));
+  slider_->setValue(positionOf(weight));
   emit changed();
+}
+
+double ProbeGuideRow::weightAt(int position) {
+  const double fraction = double(position) / kSliderSteps;
+  return std::copysign(kMaxWeight * fraction * fraction, fraction);
+}
+
+int ProbeGuideRow::positionOf(double weight) {
+  return int(std::lround(std::copysign(kSliderSteps * std::sqrt(std::abs(weight) / kMaxWeight), weight)));
 }
 
 GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
