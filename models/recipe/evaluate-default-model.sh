@@ -11,9 +11,9 @@
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
 # Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 composition plots; default all),
-#   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering, default 25; baselines use
-#   BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly steered" guidance
-#   weight, default 30), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
+#   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
+#   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
+#   steered" guidance weight, default 30), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-build/train}
@@ -80,6 +80,7 @@ want weights && evaluate weights "$sweep" 20 \
   --setting "sentiment -100;guide=sentiment=-100" \
   --setting "offensive 0;guide=offensive=0" --setting "offensive -10;guide=offensive=-10" \
   --setting "offensive -30;guide=offensive=-30" --setting "offensive -100;guide=offensive=-100" \
+  --setting "offensive -300;guide=offensive=-300" \
   --setting "science 0;guide=topic=0:science" --setting "science 3;guide=topic=3:science" \
   --setting "science 10;guide=topic=10:science" --setting "science 30;guide=topic=30:science" \
   --setting "science 100;guide=topic=100:science"
@@ -94,7 +95,7 @@ want steps && evaluate steps "$sweep" 20 \
   --setting "science, 20 steps;steps=20;guide=topic=$w:science" --setting "science, 50 steps;steps=50;guide=topic=$w:science" \
   --setting "unguided, 10 steps;steps=10" --setting "unguided, 50 steps;steps=50"
 
-want sigma2 && evaluate sigma2 "$sweep" 32 --mauve \
+want sigma2 && evaluate sigma2 "$samples" 32 --mauve \
   --setting "sigma2 0;sigma2=0" --setting "sigma2 0.05;sigma2=0.05" --setting "sigma2 0.2;sigma2=0.2" \
   --setting "sigma2 0.5;sigma2=0.5" --setting "sigma2 1;sigma2=1"
 
@@ -106,7 +107,8 @@ want composition && evaluate composition "$sweep" 20 \
 
 if want plots; then
   draw() { [ -f "$out/$1.csv" ] && "$plot" "$out/$1.csv" "${@:2}"; }
-  draw weights --x guide:sentiment --y judge-afinn:positive,judge-afinn:negative,judge-judge-sentiment:positive \
+  draw weights --x guide:sentiment \
+    --y judge-afinn:positive,judge-afinn:negative,judge-judge-sentiment:positive,judge-judge-sentiment@proposal:positive \
     --title "Sentiment weight vs judged sentiment" -o "$out/weights-sentiment.png"
   draw weights --x guide:offensive --y judge-judge-offensive:offensive,judge-naughty-words:offensive \
     --title "Offensive weight vs judged offensive" -o "$out/weights-offensive.png"

@@ -14,9 +14,9 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 threads=${THREADS:-1}
 config=$root/models/recipe/default-config.json
 decoder_steps=${DECODER_STEPS:-2800}
-encoder_steps=${ENCODER_STEPS:-1800}
-joint_steps=${JOINT_STEPS:-1200}
-diffusion_steps=${DIFFUSION_STEPS:-2000}
+encoder_steps=${ENCODER_STEPS:-5000}
+joint_steps=${JOINT_STEPS:-3600}
+diffusion_steps=${DIFFUSION_STEPS:-3400}
 export OMP_WAIT_POLICY=passive  # idle OpenMP threads sleep instead of spinning against the other stage
 run() { "$dglm" --threads "$threads" "$@"; }
 done_file() { [ -f "$1" ] && echo "skip: $1 exists"; }
@@ -42,7 +42,7 @@ done_file "$work/decoder/decoder.safetensors" ||
 decoder_job=$!
 done_file "$work/encoder/encoder.safetensors" ||
   run train encoder --config "$config" --train "$work/train-tokens.safetensors" --valid "$work/valid-tokens.safetensors" \
-    --output "$work/encoder" --steps "$encoder_steps" --batch 64 --lr 1e-3 --warmup 100 --checkpoint-steps 200 \
+    --output "$work/encoder" --steps "$encoder_steps" --batch 128 --lr 1e-3 --warmup 100 --checkpoint-steps 200 \
     --log-steps 20 --seed 2
 wait "$decoder_job"  # its own exit status: a failed background stage stops the script (set -e)
 
