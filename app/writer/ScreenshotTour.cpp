@@ -17,12 +17,13 @@ constexpr int kWatchdogMs = 15 * 60 * 1000;  // the default model on 2 cores: mi
 constexpr int kSettleMs = 400;               // for queued replots and layouts before a screenshot
 constexpr auto kPrefix = "The old lighthouse keeper climbed the stairs one last time, and";
 
-GenerationSettings tourSettings(double sentiment, double sigma2, quint64 seed) {
+// Weights that steer the default model clearly (docs/EVALUATION.md): topic 30, avoiding offensive language 100.
+GenerationSettings tourSettings(const QString& topic, double sigma2, quint64 seed) {
   GenerationSettings settings;
   settings.samples = 4;
   settings.sigma2 = sigma2;
   settings.seed = seed;
-  settings.guides = {{"sentiment", sentiment, ""}, {"topic", 1.5, {}}};
+  settings.guides = {{"topic", 30, topic}, {"offensive", -100, ""}};
   return settings;
 }
 
@@ -48,7 +49,7 @@ void ScreenshotTour::start() {
 void ScreenshotTour::setUpDraft() {
   window_->editor()->setPlainText(QString::fromLatin1(kPrefix));
   window_->editor()->moveCursor(QTextCursor::End);
-  window_->guidancePanel()->setSettings(tourSettings(/*sentiment=*/2.5, /*sigma2=*/0.1, /*seed=*/11));
+  window_->guidancePanel()->setSettings(tourSettings("science", /*sigma2=*/0.1, /*seed=*/11));
   capture(window_, "01-prefix-and-sliders", &ScreenshotTour::generate);
 }
 
@@ -61,8 +62,8 @@ void ScreenshotTour::generate() {
 void ScreenshotTour::compare() {
   CompareWindow* compare = window_->showCompare();
   compare->setPaneCount(2);
-  compare->pin(0, tourSettings(/*sentiment=*/3.0, /*sigma2=*/0.05, /*seed=*/11));
-  compare->pin(1, tourSettings(/*sentiment=*/-3.0, /*sigma2=*/0.5, /*seed=*/11));
+  compare->pin(0, tourSettings("science", /*sigma2=*/0.05, /*seed=*/11));
+  compare->pin(1, tourSettings("politics", /*sigma2=*/0.05, /*seed=*/11));
   connect(compare, &CompareWindow::runSettled, this, [this, compare] {
     capture(compare, "03-compare-two-settings", &ScreenshotTour::trainProbe);
   }, Qt::SingleShotConnection);
