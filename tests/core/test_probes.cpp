@@ -244,7 +244,7 @@ TEST_F(ProbeFiles, MalformedFilesAreRejectedWithTheirOwnMessage) {
          [](auto& j) { j["classes"] = nlohmann::json::array({"positive"}); });
   edited("twice", ErrorKind::Corrupt, "classes: class 'neg' appears twice",
          [](auto& j) { j["classes"] = {"neg", "neg"}; });
-  edited("number-class", ErrorKind::Corrupt, "classes: expected a string", [](auto& j) { j["classes"] = {"a", 2}; });
+  edited("number-class", ErrorKind::Corrupt, "classes: expected an array of strings", [](auto& j) { j["classes"] = {"a", 2}; });
   edited("future", ErrorKind::Incompatible, "format_version: version 2 is not supported",
          [](auto& j) { j["format_version"] = 2; });
   edited("accuracy", ErrorKind::Corrupt, "heldout_accuracy: expected -1 or a number in [0, 1]",

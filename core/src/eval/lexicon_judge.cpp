@@ -35,44 +35,26 @@ std::string joined(std::vector<std::string>::const_iterator begin, std::vector<s
   return text;
 }
 
-std::string required_class(const nlohmann::json& root, const std::string& field, const std::string& path) {
-  const auto it = root.find(field);
-  if (it == root.end()) throw Error(ErrorKind::Corrupt, "missing field", Location{path, 0, 0, field});
-  if (!it->is_string() || it->get<std::string>().empty())
-    throw Error(ErrorKind::Corrupt, "must be a non-empty string", Location{path, 0, 0, field});
-  return it->get<std::string>();
-}
-
 }  // namespace
 
 LexiconJudge LexiconJudge::load(const std::string& path) {
   const auto root = parse_json_text(read_file_text(path), path);
-  if (!root.is_object()) throw Error(ErrorKind::Corrupt, "a lexicon must be a JSON object", Location{path});
-  const auto words_field = root.find("words");
-  if (words_field == root.end()) throw Error(ErrorKind::Corrupt, "missing field", Location{path, 0, 0, "words"});
-  if (!words_field->is_object() || words_field->empty())
-    throw Error(ErrorKind::Corrupt, "must be a non-empty object of word: score", Location{path, 0, 0, "words"});
+  const JsonFields fields(root, path);
+  const auto entries = fields.object("words");
+  if (entries.json().empty()) fields.fail(ErrorKind::Corrupt, "words", "must be a non-empty object of word: score");
   std::map<std::string, double> words;
-  for (const auto& [entry, score] : words_field->items()) {
-    if (!score.is_number())
-      throw Error(ErrorKind::Corrupt, "the score must be a number", Location{path, 0, 0, "words." + entry});
-    const auto entry_words = lower_case_words(entry);
-    if (!entry_words.empty()) words[joined(entry_words.begin(), entry_words.end())] = score.get<double>();
+  for (const auto& item : entries.json().items()) {
+    const auto score = entries.number(item.key());
+    const auto entry_words = lower_case_words(item.key());
+    if (!entry_words.empty()) words[joined(entry_words.begin(), entry_words.end())] = score;
   }
   std::vector<std::string> negators;
-  if (const auto it = root.find("negators"); it != root.end()) {
-    if (!it->is_array()) throw Error(ErrorKind::Corrupt, "must be an array of words", Location{path, 0, 0, "negators"});
-    for (const auto& negator : *it) {
-      if (!negator.is_string())
-        throw Error(ErrorKind::Corrupt, "must be an array of words", Location{path, 0, 0, "negators"});
-      for (const auto& word : lower_case_words(negator.get<std::string>())) negators.push_back(word);
-    }
-  }
-  const bool has_negative_class = root.contains("class_if_negative");
+  for (const auto& negator : fields.has("negators") ? fields.strings("negators") : std::vector<std::string>{})
+    for (auto& word : lower_case_words(negator)) negators.push_back(std::move(word));
   try {
-    return LexiconJudge(std::move(words), std::move(negators), required_class(root, "class_if_positive", path),
-                        required_class(root, "class_if_zero", path),
-                        has_negative_class ? required_class(root, "class_if_negative", path) : std::string());
+    return LexiconJudge(std::move(words), std::move(negators), fields.non_empty_string("class_if_positive"),
+                        fields.non_empty_string("class_if_zero"),
+                        fields.has("class_if_negative") ? fields.non_empty_string("class_if_negative") : std::string());
   } catch (const Error& e) {
     if (!e.where().file.empty()) throw;
     throw Error(e.kind(), e.message(), Location{path, 0, 0, e.where().field});

@@ -1,78 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <cmath>
-
-#include <nlohmann/json.hpp>
-
 #include "dglm/error.h"
 #include "dglm/model.h"
 #include "io/json_text.h"
 
 namespace dglm {
-namespace {
-
-using nlohmann::json;
-
-// Reads typed fields of one JSON object, naming the full field path in every error.
-class Fields {
- public:
-  Fields(const json& object, std::string path, const std::string& source)
-      : object_(object), path_(std::move(path)), source_(source) {
-    if (!object_.is_object()) fail(ErrorKind::Corrupt, "must be an object", path_);
-  }
-
-  int positive_int(const char* key) const {
-    const auto& v = at(key);
-    if (!v.is_number_integer() || v.get<long long>() <= 0 || v.get<long long>() > 1'000'000)
-      fail(ErrorKind::Corrupt, "must be a positive integer, got " + v.dump(), name(key));
-    return v.get<int>();
-  }
-  std::string string(const char* key) const {
-    const auto& v = at(key);
-    if (!v.is_string()) fail(ErrorKind::Corrupt, "must be a string, got " + v.dump(), name(key));
-    return v.get<std::string>();
-  }
-  std::vector<float> floats(const char* key, std::size_t size, bool positive) const {
-    const auto& v = at(key);
-    if (!v.is_array() || v.size() != size)
-      fail(ErrorKind::Corrupt, "must be an array of " + std::to_string(size) + " numbers", name(key));
-    std::vector<float> out;
-    for (const auto& x : v) {
-      if (!x.is_number() || !std::isfinite(x.get<double>()) || (positive && x.get<double>() <= 0))
-        fail(ErrorKind::Corrupt, std::string("holds ") + x.dump() + ", expected a finite" +
-                                     (positive ? " positive" : "") + " number", name(key));
-      out.push_back(x.get<float>());
-    }
-    return out;
-  }
-  Fields object(const char* key) const { return Fields(at(key), name(key), source_); }
-
- private:
-  const json& at(const char* key) const {
-    if (!object_.contains(key)) fail(ErrorKind::Corrupt, "missing", name(key));
-    return object_[key];
-  }
-  std::string name(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
-  [[noreturn]] void fail(ErrorKind kind, const std::string& message, const std::string& field) const {
-    throw Error(kind, message, Location{source_, 0, 0, field});
-  }
-
-  const json& object_;
-  std::string path_;
-  const std::string& source_;
-};
-
-}  // namespace
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
-  const json root = parse_json_text(json_text, source);
-  const Fields top(root, "", source);
+  const auto root = parse_json_text(json_text, source);
+  const JsonFields top(root, source);
   ModelConfig c;
   c.format_version = top.positive_int("format_version");
   if (c.format_version != kModelFormatVersion)
-    throw Error(ErrorKind::Incompatible,
-                "format version " + std::to_string(c.format_version) + " is not supported (this build reads " +
-                    std::to_string(kModelFormatVersion) + ")",
-                Location{source, 0, 0, "format_version"});
+    top.fail(ErrorKind::Incompatible, "format_version",
+             "format version " + std::to_string(c.format_version) + " is not supported (this build reads " +
+                 std::to_string(kModelFormatVersion) + ")");
   c.name = top.string("name");
   c.tokenizer_file = top.string("tokenizer");
   c.vocab_size = top.positive_int("vocab_size");
@@ -114,7 +55,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 int max_new_tokens(const ModelConfig& config) { return config.decoder.context - 1 - config.prompt.prompt_tokens; }
 
 std::string model_config_to_json(const ModelConfig& c) {
-  const json root = {
+  const nlohmann::json root = {
       {"format_version", c.format_version},
       {"name", c.name},
       {"tokenizer", c.tokenizer_file},

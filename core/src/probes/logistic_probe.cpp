@@ -60,40 +60,6 @@ torch::Tensor checked_labels(const torch::Tensor& X, const torch::Tensor& y, std
   return labels;
 }
 
-// Reads probe metadata fields, reporting problems with the file and field they concern.
-class JsonFields {
- public:
-  JsonFields(const nlohmann::json& root, std::string file) : root_(root), file_(std::move(file)) {}
-
-  [[noreturn]] void fail(ErrorKind kind, const std::string& field, const std::string& message) const {
-    throw Error(kind, message, in_file(file_, field));
-  }
-
-  const nlohmann::json& require(const std::string& field) const {
-    const auto it = root_.find(field);
-    if (it == root_.end()) fail(ErrorKind::Corrupt, field, "missing field");
-    return *it;
-  }
-  const nlohmann::json* optional(const std::string& field) const {
-    const auto it = root_.find(field);
-    return it == root_.end() ? nullptr : &*it;
-  }
-
-  int64_t integer(const std::string& field) const {
-    const auto& value = require(field);
-    if (!value.is_number_integer()) fail(ErrorKind::Corrupt, field, "expected an integer, got " + value.dump());
-    return value.get<int64_t>();
-  }
-  std::string string(const std::string& field, const nlohmann::json& value) const {
-    if (!value.is_string()) fail(ErrorKind::Corrupt, field, "expected a string, got " + value.dump());
-    return value.get<std::string>();
-  }
-
- private:
-  const nlohmann::json& root_;
-  std::string file_;
-};
-
 torch::Tensor load_f32(const safetensors::File& file, const std::string& path, const std::string& name,
                        const std::vector<int64_t>& expected_shape) {
   const auto* tensor = file.find(name);
@@ -115,9 +81,8 @@ torch::Tensor load_f32(const safetensors::File& file, const std::string& path, c
 // existed keep theirs in NAME.safetensors.
 fs::path weights_path(const JsonFields& fields, const std::string& path_without_extension) {
   const fs::path stem(path_without_extension);
-  const auto* named = fields.optional("weights");
-  if (named == nullptr) return stem.parent_path() / (stem.filename().string() + ".safetensors");
-  const auto file = fields.string("weights", *named);
+  if (!fields.has("weights")) return stem.parent_path() / (stem.filename().string() + ".safetensors");
+  const auto file = fields.string("weights");
   if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos)
     fields.fail(ErrorKind::Corrupt, "weights", "expected the name of a file next to the JSON, got '" + file + "'");
   return stem.parent_path() / file;
@@ -130,7 +95,7 @@ fs::path current_weights(const std::string& path_without_extension) {
   if (!fs::exists(json_path)) return {};
   try {
     const auto root = parse_json_text(read_file_text(json_path), json_path);
-    return root.is_object() ? weights_path(JsonFields(root, json_path), path_without_extension) : fs::path{};
+    return weights_path(JsonFields(root, json_path), path_without_extension);
   } catch (const Error&) {
     return {};
   }
@@ -248,7 +213,6 @@ void save_probe(const LogisticProbe& probe, const std::string& path_without_exte
 LogisticProbe load_probe(const std::string& path_without_extension) {
   const auto json_path = path_without_extension + ".json";
   const auto root = parse_json_text(read_file_text(json_path), json_path);
-  if (!root.is_object()) throw Error(ErrorKind::Corrupt, "expected a JSON object", in_file(json_path));
   const JsonFields fields(root, json_path);
 
   if (const auto version = fields.integer("format_version"); version != kFormatVersion)
@@ -256,21 +220,17 @@ LogisticProbe load_probe(const std::string& path_without_extension) {
                 "version " + std::to_string(version) + " is not supported (expected " +
                     std::to_string(kFormatVersion) + ")");
   LogisticProbe probe;
-  probe.name = fields.string("name", fields.require("name"));
-  if (const auto* description = fields.optional("description"))
-    probe.description = fields.string("description", *description);
-  const auto& classes = fields.require("classes");
-  if (!classes.is_array()) fields.fail(ErrorKind::Corrupt, "classes", "expected an array of class names");
-  for (const auto& name : classes) probe.classes.push_back(fields.string("classes", name));
+  probe.name = fields.string("name");
+  if (fields.has("description")) probe.description = fields.string("description");
+  probe.classes = fields.strings("classes");
   if (const auto problem = class_names_problem(probe.classes); !problem.empty())
     fields.fail(ErrorKind::Corrupt, "classes", problem);
   const auto dim = fields.integer("dim");
   if (dim < 1) fields.fail(ErrorKind::Corrupt, "dim", "must be positive, got " + std::to_string(dim));
-  if (const auto* accuracy = fields.optional("heldout_accuracy")) {
-    const bool valid = accuracy->is_number() && (accuracy->get<double>() == -1 ||
-                                                 (accuracy->get<double>() >= 0 && accuracy->get<double>() <= 1));
-    if (!valid) fields.fail(ErrorKind::Corrupt, "heldout_accuracy", "expected -1 or a number in [0, 1]");
-    probe.heldout_accuracy = accuracy->get<double>();
+  if (fields.has("heldout_accuracy")) {
+    probe.heldout_accuracy = fields.number("heldout_accuracy");
+    if (probe.heldout_accuracy != -1 && !(probe.heldout_accuracy >= 0 && probe.heldout_accuracy <= 1))
+      fields.fail(ErrorKind::Corrupt, "heldout_accuracy", "expected -1 or a number in [0, 1]");
   }
 
   const auto tensor_path = weights_path(fields, path_without_extension).string();
