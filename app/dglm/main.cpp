@@ -420,6 +420,8 @@ int main(int argc, char** argv) {
   train_encoder_cmd->add_option("--temperature", encoder_options.temperature, "InfoNCE temperature (0: learned)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   train_encoder_cmd->add_flag("--no-crop", no_crop, "whole spans only (no random crop views)");
+  train_encoder_cmd->add_option("--init", encoder_options.init_weights,
+                                "start from these encoder weights (fine-tuning on a new corpus)");
   add_training_options(train_encoder_cmd, train_params, no_resume, device);
 
   dglm::PairParams pair_params;

@@ -303,6 +303,33 @@ TEST(TrainEncoder, ContrastiveLossFallsAndHeldOutRetrievalIsReported) {
   EXPECT_NE(safetensors::read(s.encoder.weights_paths.at(0)).find("projection.weight"), nullptr);
 }
 
+// A step at learning rate 0 leaves the starting weights as they were: with --init they are the given ones.
+TEST(TrainEncoder, FineTuningStartsFromTheGivenWeights) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  auto frozen = [&](const std::string& init) {
+    auto params = tiny_params(test::temp_dir(), 1);
+    params.batch_size = 8;
+    params.lr = params.min_lr = params.weight_decay = 0;
+    EncoderTrainOptions options;
+    options.init_weights = init;
+    return train_encoder(f.config, f.train_tokens, f.valid_tokens, params, options);
+  };
+  const auto trained = safetensors::read(s.encoder.weights_paths.at(0));
+  const auto tuned = safetensors::read(frozen(s.encoder.weights_paths.at(0)).weights_paths.at(0));
+  const auto fresh = safetensors::read(frozen("").weights_paths.at(0));
+  const auto* projection = trained.find("projection.weight");
+  ASSERT_NE(projection, nullptr);
+  EXPECT_TRUE(tuned.find("projection.weight")->bytes == projection->bytes);
+  EXPECT_FALSE(fresh.find("projection.weight")->bytes == projection->bytes);
+  try {
+    frozen(f.dir + "/no-such-encoder.safetensors");
+    FAIL() << "a missing --init file was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-encoder.safetensors"), std::string::npos) << e.what();
+  }
+}
+
 TEST(MakePairs, CutsDocumentsIntoEmbeddedPrefixContinuationPairs) {
   const auto& f = fixture();
   const auto& s = stages();

@@ -79,6 +79,7 @@ TrainResult train_decoder(const std::string& config_path, const std::string& tra
 struct EncoderTrainOptions {
   double temperature = 0;  // > 0: fixed; 0: learned, starting at 0.05
   bool crop = true;        // a random crop (half to all) of each span: a second kind of view, for free
+  std::string init_weights;  // non-empty: start from this encoder.safetensors (fine-tuning; fresh optimizer)
 };
 TrainResult train_encoder(const std::string& config_path, const std::string& train_tokens,
                           const std::string& valid_tokens, const TrainParams& params,

@@ -8,6 +8,7 @@
 #include "dglm/error.h"
 #include "dglm/fileio.h"
 #include "dglm/train.h"
+#include "io/weights.h"
 #include "nn/encoder.h"
 #include "pipeline/model_impl.h"
 #include "train/corpus.h"
@@ -107,6 +108,7 @@ TrainResult train_encoder(const std::string& config_path, const std::string& tra
 
   torch::manual_seed(params.seed);  // the initial weights
   nn::SemanticEncoder encoder(config.encoder, config.vocab_size, config.latent_dim);
+  if (!options.init_weights.empty()) load_module(*encoder, options.init_weights);  // a resume then overrides it
   LearnedTemperature temperature;
   std::vector<train::NamedModule> trained{{"encoder", encoder.ptr().get()}};
   if (options.temperature == 0) trained.push_back({"temperature", temperature.ptr().get()});
