@@ -118,6 +118,12 @@ void drawChart(QCustomPlot& plot, const std::vector<Series>& series, const QStri
   plot.yAxis->scaleRange(1.1);
   styleLegend(&plot);
   plot.legend->setVisible(series.size() > 1);
+  // Below the axes the legend never covers a curve, and rows of two keep long column names whole.
+  plot.axisRect()->insetLayout()->take(plot.legend);
+  plot.plotLayout()->addElement(1, 0, plot.legend);
+  plot.plotLayout()->setRowStretchFactor(1, 0.001);
+  plot.legend->setWrap(2);
+  plot.legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);  // rearranges the items into the wrap
   if (!title.isEmpty()) {
     QFont font = plot.font();
     font.setBold(true);
@@ -176,7 +182,9 @@ int main(int argc, char** argv) {
     const auto series =
         collectSeries(table, xName.toStdString(), yNames, parser.value(QStringLiteral("group")).toStdString());
     QCustomPlot plot;
-    drawChart(plot, series, xName, yNames.join(QStringLiteral(", ")), parser.value(QStringLiteral("title")));
+    // With several y columns the legend names them, and a joined axis label would be cut.
+    const QString yLabel = yNames.size() == 1 ? yNames.front() : QString();
+    drawChart(plot, series, xName, yLabel, parser.value(QStringLiteral("title")));
     const QString output = parser.value(QStringLiteral("output"));
     if (!savePlot(&plot, output, width, height))
       throw Error(ErrorKind::Io, "cannot write the image", Location{output.toStdString()});
