@@ -15,7 +15,6 @@ threads=${THREADS:-1}
 config=$root/models/recipe/default-config.json
 decoder_steps=${DECODER_STEPS:-2800}
 encoder_steps=${ENCODER_STEPS:-5000}
-encoder_tune_steps=${ENCODER_TUNE_STEPS:-1500}
 joint_steps=${JOINT_STEPS:-3600}
 diffusion_steps=${DIFFUSION_STEPS:-3400}
 export OMP_WAIT_POLICY=passive  # idle OpenMP threads sleep instead of spinning against the other stage
@@ -23,14 +22,13 @@ run() { "$dglm" --threads "$threads" "$@"; }
 done_file() { [ -f "$1" ] && echo "skip: $1 exists"; }
 
 mkdir -p "$work"
-[ -f build/corpus/tune-train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
+[ -f build/corpus/train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
 [ -f build/probe-data/topic.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
 
 done_file "$work/tokenizer.model" ||
   run train tokenizer --input build/corpus/train.txt --output-prefix "$work/tokenizer" --vocab-size 4000 \
     --max-sentences 400000
-# train/valid: the pre-training corpus; tune-train/tune-valid add the reviews for pairs, diffusion and joint.
-for split in train valid tune-train tune-valid; do
+for split in train valid; do
   done_file "$work/$split-tokens.safetensors" ||
     run train tokenize --tokenizer "$work/tokenizer.model" --input "build/corpus/$split.txt" \
       --output "$work/$split-tokens.safetensors"
@@ -48,20 +46,12 @@ done_file "$work/encoder/encoder.safetensors" ||
     --log-steps 20 --seed 2
 wait "$decoder_job"  # its own exit status: a failed background stage stops the script (set -e)
 
-# The encoder again, on the corpus with the reviews: adjacent spans of a review share its sentiment, so sentiment
-# becomes a direction of the embedding that the probes can push and the decoder learns to express.
-done_file "$work/encoder-tune/encoder.safetensors" ||
-  run train encoder --config "$config" --init "$work/encoder/encoder.safetensors" \
-    --train "$work/tune-train-tokens.safetensors" --valid "$work/tune-valid-tokens.safetensors" \
-    --output "$work/encoder-tune" --steps "$encoder_tune_steps" --batch 128 --lr 3e-4 --min-lr 3e-5 --warmup 50 \
-    --checkpoint-steps 200 --log-steps 20 --seed 7
-
 done_file "$work/valid.pairs" ||
-  run train pairs --config "$config" --encoder "$work/encoder-tune/encoder.safetensors" \
-    --tokens "$work/tune-valid-tokens.safetensors" --output "$work/valid.pairs"
+  run train pairs --config "$config" --encoder "$work/encoder/encoder.safetensors" \
+    --tokens "$work/valid-tokens.safetensors" --output "$work/valid.pairs"
 done_file "$work/train.pairs" ||
-  run train pairs --config "$config" --encoder "$work/encoder-tune/encoder.safetensors" \
-    --tokens "$work/tune-train-tokens.safetensors" --output "$work/train.pairs" --stats "$work/latent-stats.json"
+  run train pairs --config "$config" --encoder "$work/encoder/encoder.safetensors" \
+    --tokens "$work/train-tokens.safetensors" --output "$work/train.pairs" --stats "$work/latent-stats.json"
 
 # Diffusion needs only the pairs; joint needs the pairs and the pre-trained decoder: side by side again.
 done_file "$work/diffusion/diffusion.safetensors" ||
@@ -76,7 +66,7 @@ done_file "$work/joint/prompt_generator.safetensors" ||
 wait "$diffusion_job"
 
 run train assemble "$model" --config "$config" --tokenizer "$work/tokenizer.model" \
-  --encoder "$work/encoder-tune/encoder.safetensors" --diffusion "$work/diffusion/diffusion.safetensors" \
+  --encoder "$work/encoder/encoder.safetensors" --diffusion "$work/diffusion/diffusion.safetensors" \
   --prompt "$work/joint/prompt_generator.safetensors" --decoder "$work/joint/decoder.safetensors" \
   --stats "$work/latent-stats.json" --half
 
