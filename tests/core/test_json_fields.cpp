@@ -64,6 +64,22 @@ TEST(JsonFields, RejectsValuesOfTheWrongKindOrRange) {
   EXPECT_EQ(failure([](auto& f) { f.floats("classes", 2, false); }).field, "classes");
 }
 
+// Scalars are quoted in the message; containers, which may be large, only named.
+TEST(JsonFields, MessagesShowScalarsAndNameContainers) {
+  const JsonFields fields(kDocument, "f.json");
+  auto message = [&](auto read) {
+    try {
+      read(fields);
+    } catch (const Error& e) {
+      return e.message();
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message([](auto& f) { f.integer("text_number"); }), "expected an integer, got \"5\"");
+  EXPECT_EQ(message([](auto& f) { f.string("classes"); }), "expected a string, got an array");
+  EXPECT_EQ(message([](auto& f) { f.number("decoder"); }), "expected a number, got an object");
+}
+
 TEST(JsonFields, FailKeepsTheKindItIsGiven) {
   const JsonFields fields(kDocument, "f.json");
   try {

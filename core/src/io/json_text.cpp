@@ -5,6 +5,14 @@
 #include <cmath>
 
 namespace dglm {
+namespace {
+
+// A value as an error message shows it: scalars verbatim, containers by kind (they may be large).
+std::string shown(const nlohmann::json& value) {
+  return value.is_structured() ? std::string("an ") + value.type_name() : value.dump();
+}
+
+}  // namespace
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
   try {
@@ -27,7 +35,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
 JsonFields::JsonFields(const nlohmann::json& object, std::string file, std::string path)
     : object_(object), file_(std::move(file)), path_(std::move(path)) {
   if (!object_.is_object())
-    throw Error(ErrorKind::Corrupt, "expected a JSON object, got " + object_.dump(), Location{file_, 0, 0, path_});
+    throw Error(ErrorKind::Corrupt, "expected a JSON object, got " + shown(object_), Location{file_, 0, 0, path_});
 }
 
 void JsonFields::fail(ErrorKind kind, const std::string& key, const std::string& message) const {
@@ -42,7 +50,7 @@ const nlohmann::json& JsonFields::at(const std::string& key) const {
 
 int64_t JsonFields::integer(const std::string& key) const {
   const auto& value = at(key);
-  if (!value.is_number_integer()) fail(ErrorKind::Corrupt, key, "expected an integer, got " + value.dump());
+  if (!value.is_number_integer()) fail(ErrorKind::Corrupt, key, "expected an integer, got " + shown(value));
   return value.get<int64_t>();
 }
 
@@ -55,13 +63,13 @@ int JsonFields::positive_int(const std::string& key) const {
 
 double JsonFields::number(const std::string& key) const {
   const auto& value = at(key);
-  if (!value.is_number()) fail(ErrorKind::Corrupt, key, "expected a number, got " + value.dump());
+  if (!value.is_number()) fail(ErrorKind::Corrupt, key, "expected a number, got " + shown(value));
   return value.get<double>();
 }
 
 std::string JsonFields::string(const std::string& key) const {
   const auto& value = at(key);
-  if (!value.is_string()) fail(ErrorKind::Corrupt, key, "expected a string, got " + value.dump());
+  if (!value.is_string()) fail(ErrorKind::Corrupt, key, "expected a string, got " + shown(value));
   return value.get<std::string>();
 }
 
@@ -75,7 +83,7 @@ std::vector<std::string> JsonFields::strings(const std::string& key) const {
   const auto& value = at(key);
   const auto is_string = [](const nlohmann::json& item) { return item.is_string(); };
   if (!value.is_array() || !std::all_of(value.begin(), value.end(), is_string))
-    fail(ErrorKind::Corrupt, key, "expected an array of strings, got " + value.dump());
+    fail(ErrorKind::Corrupt, key, "expected an array of strings");
   return value.get<std::vector<std::string>>();
 }
 
@@ -87,7 +95,7 @@ std::vector<float> JsonFields::floats(const std::string& key, std::size_t size, 
   for (const auto& x : value) {
     if (!x.is_number() || !std::isfinite(x.get<double>()) || (positive && x.get<double>() <= 0))
       fail(ErrorKind::Corrupt, key,
-           "holds " + x.dump() + ", expected a finite" + (positive ? " positive" : "") + " number");
+           "holds " + shown(x) + ", expected a finite" + (positive ? " positive" : "") + " number");
     out.push_back(x.get<float>());
   }
   return out;
