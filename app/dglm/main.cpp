@@ -138,7 +138,7 @@ int generate(const std::string& model_dir, dglm::Device device, dglm::GeneratePa
 }
 
 struct ProbeCommand {
-  std::string model_dir, csv, text_column = "text", label_column = "label", output_dir;
+  std::string model_dir, csv, heldout_csv, text_column = "text", label_column = "label", output_dir;
   std::vector<std::string> labels;
   std::size_t max_rows = 0;
   dglm::ProbeTrainParams params;
@@ -161,18 +161,28 @@ int train_probe(ProbeCommand c) {
   options.max_rows = c.max_rows;
   options.seed = c.params.seed;
   const auto csv = dglm::read_labelled_csv(c.csv, c.text_column, c.label_column, options, terminal_progress("reading"));
-  std::printf("%zu rows", csv.rows);
-  if (csv.data.texts.size() < csv.rows) std::printf(" (a random sample of %zu used)", csv.data.texts.size());
-  std::printf(":");
-  for (const auto& [label, count] : csv.class_counts) std::printf(" %s %zu", label.c_str(), count);
-  std::printf("\n");
+  const auto describe = [](const char* what, const dglm::LabelledCsv& read) {
+    std::printf("%s%zu rows", what, read.rows);
+    if (read.data.texts.size() < read.rows) std::printf(" (a random sample of %zu used)", read.data.texts.size());
+    std::printf(":");
+    for (const auto& [label, count] : read.class_counts) std::printf(" %s %zu", label.c_str(), count);
+    std::printf("\n");
+  };
+  describe("", csv);
+  dglm::LabelledCsv heldout;
+  if (!c.heldout_csv.empty()) {
+    options.max_rows = 0;
+    heldout = dglm::read_labelled_csv(c.heldout_csv, c.text_column, c.label_column, options);
+    describe("held out: ", heldout);
+  }
 
   auto model = dglm::Model::open(c.model_dir);
   if (c.output_dir.empty()) c.output_dir = (std::filesystem::path(c.model_dir) / "probes").string();
   std::filesystem::create_directories(c.output_dir);
   const auto output = (std::filesystem::path(c.output_dir) / c.params.name).string();
   c.params.balance_classes = !c.no_balance;
-  const auto report = dglm::train_probe(model, csv.data, c.params, output, terminal_progress("embedding"));
+  const auto report =
+      dglm::train_probe(model, csv.data, c.params, output, terminal_progress("embedding"), heldout.data);
 
   std::printf("train accuracy    %.4f (%zu rows)\n", report.train_accuracy, report.train_rows);
   if (report.heldout_rows == 0) {
@@ -373,8 +383,10 @@ int main(int argc, char** argv) {
   train_probe_cmd->add_option("--name", probe.params.name, "probe name (file stem, and what --guide refers to)")->required();
   train_probe_cmd->add_option("--description", probe.params.description, "one line shown in the app");
   train_probe_cmd->add_option("--labels", probe.labels, "allowed labels; any other is an error")->delimiter(',');
+  auto* heldout_csv_option = train_probe_cmd->add_option(
+      "--heldout-csv", probe.heldout_csv, "measure on this CSV (same columns) instead of holding out rows of --csv");
   train_probe_cmd->add_option("--heldout", probe.params.heldout_fraction, "fraction of each class held out")
-      ->check(CLI::Range(0.0, 0.95))->capture_default_str();
+      ->check(CLI::Range(0.0, 0.95))->capture_default_str()->excludes(heldout_csv_option);
   train_probe_cmd->add_option("--l2", probe.params.l2, "L2 penalty on the weights")->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   train_probe_cmd->add_option("--max-rows", probe.max_rows, "use a random sample of this many rows (0: all)")
@@ -422,6 +434,16 @@ int main(int argc, char** argv) {
   train_encoder_cmd->add_flag("--no-crop", no_crop, "whole spans only (no random crop views)");
   train_encoder_cmd->add_option("--init", encoder_options.init_weights,
                                 "start from these encoder weights (fine-tuning on a new corpus)");
+  auto* labelled_option = train_encoder_cmd->add_option(
+      "--labelled", encoder_options.labelled_csvs,
+      "CSV (text,label) whose classes the embedding should separate (supervised contrastive loss; repeatable)");
+  train_encoder_cmd->add_option("--tokenizer", encoder_options.tokenizer, "tokenizer.model of the token files")
+      ->needs(labelled_option);
+  train_encoder_cmd->add_option("--labelled-weight", encoder_options.labelled_weight, "weight of that loss")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  train_encoder_cmd->add_option("--labelled-batch", encoder_options.labelled_batch, "labelled rows per step")
+      ->check(CLI::Range(2, 4096))->capture_default_str();
+  labelled_option->needs("--tokenizer");
   add_training_options(train_encoder_cmd, train_params, no_resume, device);
 
   dglm::PairParams pair_params;

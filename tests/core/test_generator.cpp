@@ -295,5 +295,37 @@ TEST(TrainProbe, WritesAProbeTheModelCanUseAndCancelKeepsThePreviousOne) {
   EXPECT_EQ(kind_of([&] { train_probe(model, one_class, params, path); }), ErrorKind::InvalidArgument);
 }
 
+// Given held-out rows replace the random split: all the training rows train, exactly those measure.
+TEST(TrainProbe, MeasuresOnGivenHeldOutRowsOnly) {
+  auto model = Model::open(tiny_model_dir());
+  LabelledTexts data, heldout;
+  for (int i = 0; i < 20; ++i) {
+    data.texts.push_back("The old sailor walked along the green hills " + std::to_string(i));
+    data.labels.push_back("sea");
+    data.texts.push_back("Our teacher remembered a long letter after dinner " + std::to_string(i));
+    data.labels.push_back("school");
+  }
+  heldout.texts = {"The old sailor walked along the green hills again", "Our teacher remembered a long letter"};
+  heldout.labels = {"sea", "school"};
+  ProbeTrainParams params;
+  params.name = "place";
+  const auto path = test::temp_dir() + "/place";
+  const auto report = train_probe(model, data, params, path, {}, heldout);
+  EXPECT_EQ(report.train_rows, 40u);
+  EXPECT_EQ(report.heldout_rows, 2u);
+  ASSERT_EQ(report.confusion.size(), 2u);
+  EXPECT_EQ(report.confusion[0][0] + report.confusion[0][1], 1) << "one held-out row of each class";
+  EXPECT_EQ(report.confusion[1][0] + report.confusion[1][1], 1);
+
+  heldout.labels[1] = "mountain";  // a class the probe never saw
+  try {
+    train_probe(model, data, params, path, {}, heldout);
+    FAIL() << "an unknown held-out label was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("mountain"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace dglm

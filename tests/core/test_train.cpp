@@ -11,10 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "dglm/error.h"
+#include "dglm/csv.h"
 #include "dglm/fileio.h"
 #include "dglm/generator.h"
 #include "dglm/safetensors.h"
 #include "dglm/tiny_model.h"
+#include "dglm/tokenizer.h"
 #include "dglm/train.h"
 #include "test_support.h"
 #include "io/weights.h"
@@ -330,6 +332,74 @@ TEST(TrainEncoder, FineTuningStartsFromTheGivenWeights) {
   }
 }
 
+// Share of texts nearer (cosine) to their own class's mean embedding than to the other's, under trained encoder
+// weights: whether the embedding holds the two classes apart.
+double nearest_centroid_accuracy(const std::string& encoder_weights, const LabelledTexts& rows) {
+  const auto& f = fixture();
+  const auto config = parse_model_config(read_file_text(f.config), f.config);
+  nn::SemanticEncoder encoder(config.encoder, config.vocab_size, config.latent_dim);
+  load_module(*encoder, encoder_weights);
+  encoder->eval();
+  const auto tokenizer = load_sentencepiece(f.dir + "/tokenizer.model");
+  const auto n = static_cast<int64_t>(rows.texts.size());
+  auto ids = torch::zeros({n, config.encoder.max_tokens}, torch::kInt64);
+  auto mask = torch::zeros({n, config.encoder.max_tokens}, torch::kBool);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto pieces = tokenizer->encode(rows.texts[static_cast<std::size_t>(i)]);
+    for (std::size_t t = 0; t < pieces.size() && t < static_cast<std::size_t>(config.encoder.max_tokens); ++t) {
+      ids[i][static_cast<int64_t>(t)] = pieces[t];
+      mask[i][static_cast<int64_t>(t)] = true;
+    }
+  }
+  torch::NoGradGuard no_grad;
+  const auto embeddings = encoder->forward(ids, mask);
+  std::vector<int64_t> labels;
+  for (const auto& label : rows.labels) labels.push_back(label == rows.labels.front() ? 0 : 1);
+  const auto y = torch::tensor(labels);
+  const auto centroids = torch::stack({embeddings.index({y == 0}).mean(0), embeddings.index({y == 1}).mean(0)});
+  const auto nearest = torch::matmul(embeddings, centroids.t()).argmax(1);
+  return nearest.eq(y).to(torch::kDouble).mean().item<double>();
+}
+
+// The supervised contrastive term moves texts of one label together: the same run with and without it.
+TEST(TrainEncoder, LabelledTextsPullTheirClassesApart) {
+  const auto& f = fixture();
+  const auto labelled = std::string(DGLM_TEST_DATA_DIR) + "/csv/sentiment.csv";
+  auto run = [&](bool supervised) {
+    auto params = tiny_params(test::temp_dir(), 40);
+    params.batch_size = 8;
+    EncoderTrainOptions options;
+    if (supervised) {
+      options.labelled_csvs = {labelled};
+      options.tokenizer = f.dir + "/tokenizer.model";
+      options.labelled_batch = 16;
+      options.labelled_weight = 10;  // 40 steps of a tiny encoder: a loud signal, so that the effect is clear
+    }
+    return train_encoder(f.config, f.train_tokens, f.valid_tokens, params, options).weights_paths.at(0);
+  };
+  const auto rows = read_labelled_csv(labelled, "text", "label").data;
+  const double plain = nearest_centroid_accuracy(run(false), rows);
+  const double supervised = nearest_centroid_accuracy(run(true), rows);
+  EXPECT_GT(supervised, plain + 0.2) << "nearest class mean: " << supervised << " with the labels, " << plain
+                                     << " without";
+}
+
+TEST(TrainEncoder, LabelledTextsNeedTheirTokenizerAndTwoClasses) {
+  const auto& f = fixture();
+  auto params = tiny_params(test::temp_dir(), 1);
+  EncoderTrainOptions options;
+  options.labelled_csvs = {std::string(DGLM_TEST_DATA_DIR) + "/csv/sentiment.csv"};
+  expect_invalid_argument([&] { train_encoder(f.config, f.train_tokens, f.valid_tokens, params, options); });
+  options.tokenizer = f.dir + "/tokenizer.model";
+  options.labelled_csvs = {std::string(DGLM_TEST_DATA_DIR) + "/csv/one_class.csv"};
+  try {
+    train_encoder(f.config, f.train_tokens, f.valid_tokens, params, options);
+    FAIL() << "one class was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("one_class.csv"), std::string::npos) << e.what();
+  }
+}
+
 TEST(MakePairs, CutsDocumentsIntoEmbeddedPrefixContinuationPairs) {
   const auto& f = fixture();
   const auto& s = stages();
@@ -429,7 +499,11 @@ TEST(TrainEncoder, ResumesAfterAKillToTheSameWeightsBitwise) {
   expect_bitwise_resume([&](const std::string& out, const TrainProgressFn& progress) {
     auto params = tiny_params(out, 10);
     params.batch_size = 8;
-    return train_encoder(f.config, f.train_tokens, f.valid_tokens, params, {}, progress);
+    EncoderTrainOptions supervised;  // the labelled draws come from the step's generator too
+    supervised.labelled_csvs = {std::string(DGLM_TEST_DATA_DIR) + "/csv/sentiment.csv"};
+    supervised.tokenizer = f.dir + "/tokenizer.model";
+    supervised.labelled_batch = 8;
+    return train_encoder(f.config, f.train_tokens, f.valid_tokens, params, supervised, progress);
   });
 }
 

@@ -15,7 +15,7 @@ struct ProbeTrainParams {
   std::string description;
   double l2 = 1e-3;             // L2 penalty on the weights (not the bias)
   bool balance_classes = true;  // weight each class's loss by N / (classes * count)
-  double heldout_fraction = 0.2;
+  double heldout_fraction = 0.2;  // when no held-out rows are given
   int max_iterations = 200;     // L-BFGS iterations
   std::uint64_t seed = 0;
   int batch_size = 64;          // texts embedded per encoder pass
@@ -35,10 +35,13 @@ struct LabelledTexts {
   std::vector<std::string> labels;
 };
 
-// Embeds the texts with the model's encoder, fits the probe, evaluates it on a held-out split, and writes
-// OUTPUT.safetensors + OUTPUT.json atomically (existing files stay until the new ones are complete).
+// Embeds the texts with the model's encoder, fits the probe, evaluates it on held-out rows, and writes
+// OUTPUT.safetensors + OUTPUT.json atomically (existing files stay until the new ones are complete). The held-out
+// rows are `heldout` when it has any (then all of `data` trains the probe; its labels must all occur in `data`),
+// else heldout_fraction of each class of `data`.
 // progress: [0, 0.9] embedding, [0.9, 1] fitting; return false to cancel (Error(Cancelled), nothing written).
 ProbeReport train_probe(const Model& model, const LabelledTexts& data, const ProbeTrainParams& params,
-                        const std::string& output_path_without_extension, const ProgressFn& progress = {});
+                        const std::string& output_path_without_extension, const ProgressFn& progress = {},
+                        const LabelledTexts& heldout = {});
 
 }  // namespace dglm

@@ -80,6 +80,14 @@ struct EncoderTrainOptions {
   double temperature = 0;  // > 0: fixed; 0: learned, starting at 0.05
   bool crop = true;        // a random crop (half to all) of each span: a second kind of view, for free
   std::string init_weights;  // non-empty: start from this encoder.safetensors (fine-tuning; fresh optimizer)
+  // Supervision (optional): CSVs of texts with a `text` and a `label` column, tokenised by `tokenizer`. Every step
+  // also embeds `labelled_batch` rows of each and adds labelled_weight x its supervised contrastive loss (Khosla et
+  // al. 2020: texts that share a label are each other's positives), so that the labels become strong directions of
+  // the embedding. Never pass rows a probe is evaluated on.
+  std::vector<std::string> labelled_csvs;
+  std::string tokenizer;
+  double labelled_weight = 1.0;
+  int labelled_batch = 64;
 };
 TrainResult train_encoder(const std::string& config_path, const std::string& train_tokens,
                           const std::string& valid_tokens, const TrainParams& params,

@@ -29,6 +29,13 @@ std::vector<bool> heldout_mask(const std::vector<int64_t>& labels, std::size_t c
   return heldout;
 }
 
+// Rows [first, count) held out: the caller's own held-out rows, appended after the training rows.
+std::vector<bool> rows_from(std::size_t first, std::size_t count) {
+  std::vector<bool> heldout(count, false);
+  std::fill(heldout.begin() + static_cast<std::ptrdiff_t>(first), heldout.end(), true);
+  return heldout;
+}
+
 torch::Tensor rows_where(const torch::Tensor& t, const std::vector<bool>& mask, bool value) {
   std::vector<int64_t> index;
   for (std::size_t i = 0; i < mask.size(); ++i)
@@ -39,8 +46,9 @@ torch::Tensor rows_where(const torch::Tensor& t, const std::vector<bool>& mask, 
 }  // namespace
 
 ProbeReport train_probe(const Model& model, const LabelledTexts& data, const ProbeTrainParams& params,
-                        const std::string& output_path_without_extension, const ProgressFn& progress) {
-  if (data.texts.size() != data.labels.size())
+                        const std::string& output_path_without_extension, const ProgressFn& progress,
+                        const LabelledTexts& heldout_data) {
+  if (data.texts.size() != data.labels.size() || heldout_data.texts.size() != heldout_data.labels.size())
     throw Error(ErrorKind::InvalidArgument, "texts and labels differ in count");
   if (params.name.empty()) throw Error(ErrorKind::InvalidArgument, "a probe needs a name", Location{{}, 0, 0, "name"});
   if (!(params.heldout_fraction >= 0 && params.heldout_fraction < 1))
@@ -51,25 +59,37 @@ ProbeReport train_probe(const Model& model, const LabelledTexts& data, const Pro
                                                 std::to_string(distinct.size()), Location{{}, 0, 0, "label"});
   std::vector<std::string> classes(distinct.begin(), distinct.end());
   std::vector<int64_t> labels;
-  for (const auto& label : data.labels)
-    labels.push_back(std::lower_bound(classes.begin(), classes.end(), label) - classes.begin());
+  for (const auto* rows : {&data, &heldout_data})
+    for (const auto& label : rows->labels) {
+      const auto found = std::lower_bound(classes.begin(), classes.end(), label);
+      if (found == classes.end() || *found != label)
+        throw Error(ErrorKind::InvalidArgument, "held-out label \"" + label + "\" is not among the training labels",
+                    Location{{}, 0, 0, "label"});
+      labels.push_back(found - classes.begin());
+    }
 
   auto& impl = *model.impl();
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> batches;
   const auto batch = static_cast<std::size_t>(std::max(1, params.batch_size));
-  for (std::size_t start = 0; start < data.texts.size(); start += batch) {
-    if (progress && !progress(0.9f * static_cast<float>(start) / static_cast<float>(data.texts.size())))
-      throw Error(ErrorKind::Cancelled, "probe training cancelled; nothing was written");
-    const auto end = std::min(start + batch, data.texts.size());
-    batches.push_back(impl.embed({data.texts.begin() + static_cast<std::ptrdiff_t>(start),
-                                  data.texts.begin() + static_cast<std::ptrdiff_t>(end)}, false).to(torch::kCPU));
-  }
+  const auto total = static_cast<float>(labels.size());
+  std::size_t embedded = 0;
+  for (const auto* rows : {&data, &heldout_data})
+    for (std::size_t start = 0; start < rows->texts.size(); start += batch) {
+      if (progress && !progress(0.9f * static_cast<float>(embedded) / total))
+        throw Error(ErrorKind::Cancelled, "probe training cancelled; nothing was written");
+      const auto end = std::min(start + batch, rows->texts.size());
+      embedded += end - start;
+      batches.push_back(impl.embed({rows->texts.begin() + static_cast<std::ptrdiff_t>(start),
+                                    rows->texts.begin() + static_cast<std::ptrdiff_t>(end)}, false).to(torch::kCPU));
+    }
   if (progress && !progress(0.9f)) throw Error(ErrorKind::Cancelled, "probe training cancelled; nothing was written");
 
   const auto X = torch::cat(batches, 0);
   const auto y = torch::tensor(labels, torch::kInt64);
-  const auto heldout = heldout_mask(labels, classes.size(), params.heldout_fraction, params.seed);
+  const auto heldout = heldout_data.texts.empty()
+                           ? heldout_mask(labels, classes.size(), params.heldout_fraction, params.seed)
+                           : rows_from(data.texts.size(), labels.size());
   const auto X_train = rows_where(X, heldout, false), y_train = rows_where(y, heldout, false);
   const auto X_test = rows_where(X, heldout, true), y_test = rows_where(y, heldout, true);
 

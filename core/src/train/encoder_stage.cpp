@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Contrastive training of the semantic encoder: adjacent spans of one document should embed nearer to each other
-// than to the other spans of the batch.
+// than to the other spans of the batch; optionally, labelled texts nearer to those that share their label.
 #include <torch/nn/functional/loss.h>
 
 #include <cmath>
+#include <map>
 
+#include "dglm/csv.h"
 #include "dglm/error.h"
 #include "dglm/fileio.h"
+#include "dglm/tokenizer.h"
 #include "dglm/train.h"
 #include "io/weights.h"
 #include "nn/encoder.h"
@@ -82,6 +85,71 @@ Contrast contrast(nn::SemanticEncoder& encoder, const SpanPairs& pairs, const to
           logits.argmax(1).eq(labels)};
 }
 
+// The rows of a labelled CSV as token spans (cut to the encoder's width, as Model::embed cuts a text) and class ids.
+struct LabelledSpans {
+  torch::Tensor tokens;                 // [N] int32, all rows one after another
+  torch::Tensor starts, lengths, ids;   // [rows] int64
+};
+
+LabelledSpans load_labelled_spans(const std::string& path, const Tokenizer& tokenizer, const ModelConfig& config) {
+  const auto csv = read_labelled_csv(path, "text", "label");  // at least two classes, or an Error naming the file
+  std::map<std::string, int64_t> class_ids;
+  for (const auto& [label, count] : csv.class_counts) class_ids.emplace(label, static_cast<int64_t>(class_ids.size()));
+
+  std::vector<int32_t> tokens;
+  std::vector<int64_t> starts, lengths, ids;
+  for (std::size_t row = 0; row < csv.data.texts.size(); ++row) {
+    auto pieces = tokenizer.encode(csv.data.texts[row]);
+    if (pieces.empty()) continue;  // nothing to embed
+    pieces.resize(std::min<std::size_t>(pieces.size(), static_cast<std::size_t>(config.encoder.max_tokens)));
+    starts.push_back(static_cast<int64_t>(tokens.size()));
+    lengths.push_back(static_cast<int64_t>(pieces.size()));
+    ids.push_back(class_ids.at(csv.data.labels[row]));
+    tokens.insert(tokens.end(), pieces.begin(), pieces.end());
+  }
+  if (ids.empty()) throw Error(ErrorKind::InvalidArgument, "no row has a token to embed", Location{path});
+  return {torch::tensor(tokens, torch::kInt32), torch::tensor(starts, torch::kInt64),
+          torch::tensor(lengths, torch::kInt64), torch::tensor(ids, torch::kInt64)};
+}
+
+std::vector<LabelledSpans> load_all_labelled_spans(const EncoderTrainOptions& options, const ModelConfig& config) {
+  std::vector<LabelledSpans> all;
+  if (options.labelled_csvs.empty()) return all;
+  if (options.tokenizer.empty())
+    throw Error(ErrorKind::InvalidArgument, "labelled texts need the tokenizer that made the token files",
+                Location{{}, 0, 0, "tokenizer"});
+  if (!(options.labelled_weight > 0) || options.labelled_batch < 2)
+    throw Error(ErrorKind::InvalidArgument, "supervision needs a weight > 0 and a batch of at least 2 rows",
+                Location{{}, 0, 0, "labelled_weight"});
+  const auto tokenizer = load_sentencepiece(options.tokenizer);
+  if (tokenizer->vocab_size() != config.vocab_size)
+    throw Error(ErrorKind::InvalidArgument, "has " + std::to_string(tokenizer->vocab_size()) +
+                                                " pieces, the config " + std::to_string(config.vocab_size),
+                Location{options.tokenizer});
+  for (const auto& path : options.labelled_csvs) all.push_back(load_labelled_spans(path, *tokenizer, config));
+  return all;
+}
+
+// Supervised contrastive loss (SupCon, "L_out") over a batch of labelled rows drawn uniformly: for each row, the
+// mean log-probability of the rows sharing its label among all the other rows of the batch.
+torch::Tensor supervised_contrast(nn::SemanticEncoder& encoder, const LabelledSpans& data, int64_t batch,
+                                  const torch::Tensor& scale, const torch::Device& device, at::Generator& rng) {
+  const auto rows = torch::randint(data.ids.size(0), {batch}, rng, torch::kInt64);
+  const auto lengths = data.lengths.index_select(0, rows);
+  const auto spans = train::gather_spans(data.tokens, data.starts.index_select(0, rows), lengths,
+                                         lengths.max().item<int64_t>());
+  const auto embeddings = encoder->forward(spans.ids.to(device), spans.mask.to(device));
+  const auto self = torch::eye(batch, torch::TensorOptions(torch::kBool).device(device));
+  const auto logits = (scale * torch::matmul(embeddings, embeddings.t())).masked_fill(self, -1e9);
+  const auto log_probability = torch::log_softmax(logits, 1);
+  const auto labels = data.ids.index_select(0, rows).to(device);
+  const auto positives = labels.unsqueeze(0).eq(labels.unsqueeze(1)).logical_and(self.logical_not());
+  const auto positive_count = positives.sum(1);
+  const auto anchors = positive_count > 0;  // a row alone with its label in this batch has nothing to pull towards
+  const auto per_row = -(log_probability * positives).sum(1) / positive_count.clamp_min(1);
+  return (per_row * anchors).sum() / anchors.sum().clamp_min(1);
+}
+
 // Documents that hold two spans of kShortestSpan, weighted by length (every window about equally likely).
 torch::Tensor document_weights(const train::TokenFile& file, const std::string& path) {
   const auto lengths = train::document_lengths(file);
@@ -105,6 +173,7 @@ TrainResult train_encoder(const std::string& config_path, const std::string& tra
   const auto train_weights = document_weights(train, train_tokens);
   const auto valid_weights = document_weights(valid, valid_tokens);
   const int64_t half_width = std::max<int64_t>(kShortestSpan, config.encoder.max_tokens / 2);
+  const auto labelled = load_all_labelled_spans(options, config);
 
   torch::manual_seed(params.seed);  // the initial weights
   nn::SemanticEncoder encoder(config.encoder, config.vocab_size, config.latent_dim);
@@ -122,7 +191,10 @@ TrainResult train_encoder(const std::string& config_path, const std::string& tra
   auto result = trainer.run(
       [&](long, at::Generator& rng) {
         const auto pairs = draw_span_pairs(train, train_weights, params.batch_size, half_width, options.crop, rng);
-        const auto loss = contrast(encoder, pairs, scale(), device).loss;
+        auto loss = contrast(encoder, pairs, scale(), device).loss;
+        for (const auto& data : labelled)
+          loss = loss + options.labelled_weight * supervised_contrast(encoder, data, options.labelled_batch, scale(),
+                                                                      device, rng);
         return train::StepOutput{loss, static_cast<double>(params.batch_size)};
       },
       progress);
