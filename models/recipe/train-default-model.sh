@@ -15,6 +15,7 @@ threads=${THREADS:-1}
 config=$root/models/recipe/default-config.json
 decoder_steps=${DECODER_STEPS:-2800}
 encoder_steps=${ENCODER_STEPS:-5000}
+supervised_steps=${SUPERVISED_STEPS:-600}
 joint_steps=${JOINT_STEPS:-3600}
 diffusion_steps=${DIFFUSION_STEPS:-3400}
 export OMP_WAIT_POLICY=passive  # idle OpenMP threads sleep instead of spinning against the other stage
@@ -23,7 +24,7 @@ done_file() { [ -f "$1" ] && echo "skip: $1 exists"; }
 
 mkdir -p "$work"
 [ -f build/corpus/train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
-[ -f build/probe-data/topic.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
+[ -f build/probe-data/sentiment-weak.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
 
 done_file "$work/tokenizer.model" ||
   run train tokenizer --input build/corpus/train.txt --output-prefix "$work/tokenizer" --vocab-size 4000 \
@@ -44,13 +45,23 @@ done_file "$work/encoder/encoder.safetensors" ||
   run train encoder --config "$config" --train "$work/train-tokens.safetensors" --valid "$work/valid-tokens.safetensors" \
     --output "$work/encoder" --steps "$encoder_steps" --batch 128 --lr 1e-3 --warmup 100 --checkpoint-steps 200 \
     --log-steps 20 --seed 2
+# Contrastive spans teach what a text is about, not how it feels: a short fine-tune makes the probes' classes
+# stronger directions (a supervised contrastive loss on the probes' training rows, never their held-out rows, and
+# on corpus sentences labelled by the Bing lexicon).
+encoder=$work/encoder-supervised/encoder.safetensors
+done_file "$encoder" ||
+  run train encoder --config "$config" --train "$work/train-tokens.safetensors" --valid "$work/valid-tokens.safetensors" \
+    --output "$work/encoder-supervised" --init "$work/encoder/encoder.safetensors" --tokenizer "$work/tokenizer.model" \
+    --labelled build/probe-data/sentiment.csv --labelled build/probe-data/sentiment-weak.csv \
+    --labelled build/probe-data/offensive.csv --labelled build/probe-data/topic.csv --labelled-batch 32 \
+    --steps "$supervised_steps" --batch 128 --lr 3e-4 --warmup 50 --checkpoint-steps 100 --log-steps 20 --seed 2
 wait "$decoder_job"  # its own exit status: a failed background stage stops the script (set -e)
 
 done_file "$work/valid.pairs" ||
-  run train pairs --config "$config" --encoder "$work/encoder/encoder.safetensors" \
+  run train pairs --config "$config" --encoder "$encoder" \
     --tokens "$work/valid-tokens.safetensors" --output "$work/valid.pairs"
 done_file "$work/train.pairs" ||
-  run train pairs --config "$config" --encoder "$work/encoder/encoder.safetensors" \
+  run train pairs --config "$config" --encoder "$encoder" \
     --tokens "$work/train-tokens.safetensors" --output "$work/train.pairs" --stats "$work/latent-stats.json"
 
 # Diffusion needs only the pairs; joint needs the pairs and the pre-trained decoder: side by side again.
@@ -66,17 +77,20 @@ done_file "$work/joint/prompt_generator.safetensors" ||
 wait "$diffusion_job"
 
 run train assemble "$model" --config "$config" --tokenizer "$work/tokenizer.model" \
-  --encoder "$work/encoder/encoder.safetensors" --diffusion "$work/diffusion/diffusion.safetensors" \
+  --encoder "$encoder" --diffusion "$work/diffusion/diffusion.safetensors" \
   --prompt "$work/joint/prompt_generator.safetensors" --decoder "$work/joint/decoder.safetensors" \
   --stats "$work/latent-stats.json" --half
 
 # Probes steer; judges (trained on disjoint sources or documents) only evaluate, so they live outside the model.
 mkdir -p "$work/judges"
-run train probe "$model" --csv build/probe-data/sentiment.csv --text-column text --label-column label \
-  --name sentiment --description "Sentiment (trained on Yelp and Amazon review sentences)" --l2 1e-6 --seed 5
-run train probe "$model" --csv build/probe-data/offensive.csv --text-column text --label-column label \
-  --name offensive --description "Offensive-language proxy (joke tags and clean fortunes)" --l2 1e-6 --seed 5
-run train probe "$model" --csv build/probe-data/topic.csv --text-column text --label-column label --name topic \
+run train probe "$model" --csv build/probe-data/sentiment.csv --heldout-csv build/probe-data/sentiment-heldout.csv \
+  --text-column text --label-column label --name sentiment \
+  --description "Sentiment (trained on Yelp and Amazon review sentences)" --l2 1e-6 --seed 5
+run train probe "$model" --csv build/probe-data/offensive.csv --heldout-csv build/probe-data/offensive-heldout.csv \
+  --text-column text --label-column label --name offensive \
+  --description "Offensive-language proxy (joke tags and clean fortunes)" --l2 1e-6 --seed 5
+run train probe "$model" --csv build/probe-data/topic.csv --heldout-csv build/probe-data/topic-heldout.csv \
+  --text-column text --label-column label --name topic \
   --description "Topic (Brown genres, State of the Union, Moby Dick, fortunes)" --l2 1e-6 --seed 5
 for judge in sentiment offensive topic; do
   run train probe "$model" --csv "build/probe-data/$judge-judge.csv" --text-column text --label-column label \
