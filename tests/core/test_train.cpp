@@ -341,18 +341,18 @@ double nearest_centroid_accuracy(const std::string& encoder_weights, const Label
   load_module(*encoder, encoder_weights);
   encoder->eval();
   const auto tokenizer = load_sentencepiece(f.dir + "/tokenizer.model");
-  const auto n = static_cast<int64_t>(rows.texts.size());
-  auto ids = torch::zeros({n, config.encoder.max_tokens}, torch::kInt64);
-  auto mask = torch::zeros({n, config.encoder.max_tokens}, torch::kBool);
-  for (int64_t i = 0; i < n; ++i) {
-    const auto pieces = tokenizer->encode(rows.texts[static_cast<std::size_t>(i)]);
-    for (std::size_t t = 0; t < pieces.size() && t < static_cast<std::size_t>(config.encoder.max_tokens); ++t) {
-      ids[i][static_cast<int64_t>(t)] = pieces[t];
-      mask[i][static_cast<int64_t>(t)] = true;
-    }
+  std::vector<int32_t> tokens;
+  std::vector<int64_t> starts, lengths;
+  for (const auto& text : rows.texts) {
+    const auto pieces = tokenizer->encode(text);
+    starts.push_back(static_cast<int64_t>(tokens.size()));
+    lengths.push_back(std::min<int64_t>(static_cast<int64_t>(pieces.size()), config.encoder.max_tokens));
+    tokens.insert(tokens.end(), pieces.begin(), pieces.end());
   }
+  const auto spans = train::gather_spans(torch::tensor(tokens), torch::tensor(starts), torch::tensor(lengths),
+                                         config.encoder.max_tokens);
   torch::NoGradGuard no_grad;
-  const auto embeddings = encoder->forward(ids, mask);
+  const auto embeddings = encoder->forward(spans.ids, spans.mask);
   std::vector<int64_t> labels;
   for (const auto& label : rows.labels) labels.push_back(label == rows.labels.front() ? 0 : 1);
   const auto y = torch::tensor(labels);
