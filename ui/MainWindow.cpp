@@ -334,6 +334,7 @@ void MainWindow::connectWorker() {
   });
   connect(host_, &WorkerHost::modelLoaded, this, &MainWindow::onModelLoaded);
   connect(host_, &WorkerHost::modelFailed, this, &MainWindow::onModelFailed);
+  connect(host_, &WorkerHost::modelLoadCancelled, this, &MainWindow::onModelLoadCancelled);
   connect(host_, &WorkerHost::modelInfoChanged, this, [this](const dglm::ModelInfo& info) {
     probes_ = probeDescriptions(info);
     guidance_->setProbes(probes_);  // a newly trained probe gets its slider at once
@@ -530,10 +531,20 @@ void MainWindow::onModelLoaded(const dglm::ModelInfo& info, const QString& devic
 }
 
 void MainWindow::onModelFailed(const QString& message) {
+  showError(tr("Could not open the model"), message);
+  settleKeepingTheModel();
+}
+
+void MainWindow::onModelLoadCancelled(quint64 loadId) {
+  if (loadId != host_->latestLoadId()) return;  // a newer load replaced it and is still running
+  statusBar()->showMessage(tr("Stopped loading the model"), 5000);
+  settleKeepingTheModel();
+}
+
+void MainWindow::settleKeepingTheModel() {
   stageLabel_->setText(modelReady_ ? tr("Ready (kept the previous model)") : tr("No model"));
   if (!modelReady_) modelLabel_->setText(tr("No model"));
   setBusy(false);
-  showError(tr("Could not open the model"), message);
   emit modelSettled(false);
 }
 

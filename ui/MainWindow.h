@@ -92,6 +92,9 @@ class MainWindow : public QMainWindow {
 
   void onModelLoaded(const dglm::ModelInfo& info, const QString& device);
   void onModelFailed(const QString& message);
+  void onModelLoadCancelled(quint64 loadId);
+  // After a load that did not replace the model: whatever was loaded before stays in use.
+  void settleKeepingTheModel();
   void onProgress(quint64 requestId, int stage, double fraction);
   void onToken(quint64 requestId, int sample, const QString& text, double logprob);
   void onFinished(quint64 requestId, const dglm::GenerateResult& result);

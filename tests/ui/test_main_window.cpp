@@ -26,6 +26,7 @@
 #include "plot/PerplexityPlot.h"
 #include "plot/ProbeScorePlot.h"
 #include "worker/WorkerHost.h"
+#include "worker_gate.h"
 
 namespace {
 constexpr int kTimeoutMs = 120000;
@@ -127,15 +128,15 @@ class TestMainWindow : public QObject {
     QSignalSpy loadRequests(window.workerHost(), &WorkerHost::loadRequested);
     loadTinyModel(window);
     QCOMPARE(loadRequests.count(), 1);
-    QCOMPARE(loadRequests.first().at(2).value<DeviceChoice>(), DeviceChoice::Cpu);
+    QCOMPARE(loadRequests.first().at(3).value<DeviceChoice>(), DeviceChoice::Cpu);
 
     // Another choice is remembered and reloads the open model on it.
     QSignalSpy settled(&window, &MainWindow::modelSettled);
     picker->setCurrentIndex(picker->findData("auto"));
     QCOMPARE(QSettings().value("model/device").toString(), QString("auto"));
     QCOMPARE(loadRequests.count(), 2);
-    QCOMPARE(loadRequests.last().at(0).toString(), modelDir_.path());
-    QCOMPARE(loadRequests.last().at(2).value<DeviceChoice>(), DeviceChoice::Auto);
+    QCOMPARE(loadRequests.last().at(1).toString(), modelDir_.path());
+    QCOMPARE(loadRequests.last().at(3).value<DeviceChoice>(), DeviceChoice::Auto);
     QVERIFY(settled.wait(kTimeoutMs));
     QCOMPARE(settled.first().first().toBool(), true);
     const QString expected = dglm::cuda_available() ? "cuda" : "cpu";
@@ -164,6 +165,29 @@ class TestMainWindow : public QObject {
     QCOMPARE(settled.first().first().toBool(), false);
     QVERIFY(window.statusBar()->currentMessage().contains("missing"));
     window.generate();  // without a model: a message, no crash
+  }
+
+  void onlyTheNewestModelLoadSettlesAndStoppingOneIsNoError() {
+    MainWindow window(options());
+    loadTinyModel(window);
+    QSignalSpy settled(&window, &MainWindow::modelSettled);
+    auto gate = holdTheWorker(*window.workerHost());
+    window.openModel(modelDir_.filePath("missing"));  // superseded before it starts: never reported
+    window.openModel(modelDir_.path());
+    gate->release();
+    QVERIFY(settled.wait(kTimeoutMs));
+    QTest::qWait(50);
+    QCOMPARE(settled.count(), 1);
+    QCOMPARE(settled.first().first().toBool(), true);
+
+    gate = holdTheWorker(*window.workerHost());
+    window.openModel(modelDir_.filePath("missing"));
+    window.stop();
+    gate->release();
+    QVERIFY(settled.wait(kTimeoutMs));
+    QCOMPARE(settled.last().first().toBool(), false);
+    QCOMPARE(window.statusBar()->currentMessage(), QString("Stopped loading the model"));
+    generateOnce(window, "The model loaded before still writes");
   }
 
   void generatesIntoCardsAndHistory() {

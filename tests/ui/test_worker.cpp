@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The worker on its thread with a real (tiny, random) model: signal order, stop, latest request wins, the
-// device choice, the decoding settings and the token limit as the core sees them.
+// The worker on its thread with a real (tiny, random) model: signal order, stop, latest request (and latest
+// model load) wins, the device choice, the decoding settings and the token limit as the core sees them.
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -10,6 +10,7 @@
 #include "dglm/tiny_model.h"
 #include "worker/GenerationWorker.h"
 #include "worker/WorkerHost.h"
+#include "worker_gate.h"
 
 namespace {
 constexpr int kTimeoutMs = 120000;
@@ -174,6 +175,44 @@ class TestWorker : public QObject {
     QCOMPARE(cancelled.count(), 2);
     QCOMPARE(cancelled.at(0).first().toULongLong(), superseded[0]);
     QCOMPARE(cancelled.at(1).first().toULongLong(), superseded[1]);
+  }
+
+  void latestModelLoadWins() {
+    WorkerHost host;
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    QSignalSpy failed(&host, &WorkerHost::modelFailed);
+    QSignalSpy cancelled(&host, &WorkerHost::modelLoadCancelled);
+    const auto gate = holdTheWorker(host);
+    const quint64 superseded = host.loadModel(modelDir_.path());
+    const quint64 latest = host.loadModel(modelDir_.filePath("does-not-exist"));
+    QCOMPARE(host.latestLoadId(), latest);
+    gate->release();
+    // The superseded load never ran: the newer one's failure is the only outcome, and no model was swapped in.
+    QVERIFY(failed.wait(kTimeoutMs));
+    QCOMPARE(cancelled.count(), 1);
+    QCOMPARE(cancelled.first().first().toULongLong(), superseded);
+    QCOMPARE(loaded.count(), 0);
+  }
+
+  void stopCancelsAQueuedModelLoadAndKeepsTheModel() {
+    WorkerHost host;
+    loadTinyModel(host);
+    QSignalSpy loaded(&host, &WorkerHost::modelLoaded);
+    QSignalSpy failed(&host, &WorkerHost::modelFailed);
+    QSignalSpy cancelled(&host, &WorkerHost::modelLoadCancelled);
+    const auto gate = holdTheWorker(host);
+    const quint64 load = host.loadModel(modelDir_.path());
+    host.stop();
+    gate->release();
+    QVERIFY(cancelled.wait(kTimeoutMs));
+    QCOMPARE(cancelled.first().first().toULongLong(), load);
+    QTest::qWait(50);
+    QCOMPARE(loaded.count() + failed.count(), 0);
+
+    // The model loaded before the stop still generates.
+    QSignalSpy finished(&host, &WorkerHost::finished);
+    host.generate(smallRequest());
+    QVERIFY(finished.wait(kTimeoutMs));
   }
 
   void theDeviceChoiceTravelsWithTheLoadRequest() {

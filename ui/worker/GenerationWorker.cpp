@@ -21,12 +21,14 @@ void GenerationWorker::supersede(quint64 firstRequestId, quint64 lastRequestId) 
 
 void GenerationWorker::noteTrainingJob(quint64 jobId) { latestTrainingJob_.store(jobId); }
 
+void GenerationWorker::noteLoad(quint64 loadId) { latestLoad_.store(loadId); }
+
 void GenerationWorker::cancelTraining() { trainingStoppedThrough_.store(latestTrainingJob_.load()); }
 
 void GenerationWorker::stop() {
   stoppedThrough_.store(latestRequest_.load());
   cancelTraining();
-  ++loadGeneration_;
+  loadsStoppedThrough_.store(latestLoad_.load());
 }
 
 void GenerationWorker::shutdown() {
@@ -42,22 +44,41 @@ bool GenerationWorker::isTrainingAbandoned(quint64 jobId) const {
   return shuttingDown_.load() || jobId != latestTrainingJob_.load() || jobId <= trainingStoppedThrough_.load();
 }
 
-void GenerationWorker::loadModel(const QString& directory, const QString& userProbeDirectory, DeviceChoice device) {
-  const quint64 generation = loadGeneration_.load();
+bool GenerationWorker::isLoadAbandoned(quint64 loadId) const {
+  return shuttingDown_.load() || loadId != latestLoad_.load() || loadId <= loadsStoppedThrough_.load();
+}
+
+void GenerationWorker::loadModel(quint64 loadId, const QString& directory, const QString& userProbeDirectory,
+                                 DeviceChoice device) {
+  // In every failure below the previous model, if any, stays loaded and usable.
+  if (isLoadAbandoned(loadId)) {  // queued behind a newer load: never started
+    emit modelLoadCancelled(loadId);
+    return;
+  }
   // Torch uses half the cores by default; a writing tool wants all of them.
   dglm::set_threads(0);
   try {
     dglm::Model model = dglm::Model::open(directory.toStdString(), resolveDevice(device), [&](float fraction) {
+      if (isLoadAbandoned(loadId)) return false;
       emit modelLoadProgress(fraction);
-      return !shuttingDown_.load() && loadGeneration_.load() == generation;
+      return true;
     });
     addUserProbes(model, userProbeDirectory);
+    if (isLoadAbandoned(loadId)) {  // superseded after the last progress callback: keep what the user has
+      emit modelLoadCancelled(loadId);
+      return;
+    }
     generator_.reset();  // the old generator holds the old model
     model_ = model;
     generator_.emplace(model);
     emit modelLoaded(model.info(), QString::fromLatin1(dglm::to_string(model.device())));
+  } catch (const dglm::Error& error) {
+    if (error.kind() == dglm::ErrorKind::Cancelled) {
+      emit modelLoadCancelled(loadId);
+    } else {
+      emit modelFailed(QString::fromStdString(error.what()));  // the whole path: which model matters here
+    }
   } catch (const std::exception& error) {
-    // The previous model, if any, stays loaded and usable.
     emit modelFailed(QString::fromStdString(error.what()));
   }
 }

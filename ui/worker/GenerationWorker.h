@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Owns the model and generator on its own thread. Requests arrive through queued signals; the newest batch of
 // requests wins: a running generation aborts at the core's next progress callback once a newer batch (or a
-// stop) exists. A batch is one or more request ids issued together (a plain generation is a batch of one;
+// stop) exists. Model loads follow the same rule: only the newest load runs to the end. A batch is one or more request ids issued together (a plain generation is a batch of one;
 // compare mode issues one id per pane), so the panes of one comparison never cancel each other.
 #pragma once
 
@@ -25,6 +25,8 @@ class GenerationWorker : public QObject {
   void supersede(quint64 firstRequestId, quint64 lastRequestId);
   // Marks `jobId` as the newest probe-training job.
   void noteTrainingJob(quint64 jobId);
+  // Marks `loadId` as the newest model load; an older one gives up at its next progress callback.
+  void noteLoad(quint64 loadId);
   // Abandons the running probe training (Error(Cancelled) at its next batch of rows).
   void cancelTraining();
   // Abandons every request and training job issued so far, and any model load in progress.
@@ -38,7 +40,7 @@ class GenerationWorker : public QObject {
  public slots:
   // Opens the model on `device`, then adds every probe saved in userProbeDirectory (those that do not fit are
   // skipped with a warning).
-  void loadModel(const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
+  void loadModel(quint64 loadId, const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
   void generate(quint64 requestId, const dglm::GenerateParams& params);
   void trainProbe(quint64 jobId, const ProbeTrainingRequest& request);
 
@@ -46,6 +48,8 @@ class GenerationWorker : public QObject {
   void modelLoadProgress(double fraction);
   void modelLoaded(const dglm::ModelInfo& info, const QString& device);
   void modelFailed(const QString& message);
+  // A load gave up because a newer one or a stop superseded it; the model loaded before it stays.
+  void modelLoadCancelled(quint64 loadId);
   // The loaded model's probes changed (a probe was trained and added).
   void modelInfoChanged(const dglm::ModelInfo& info);
   void warning(const QString& message);
@@ -64,6 +68,7 @@ class GenerationWorker : public QObject {
  private:
   bool isAbandoned(quint64 requestId) const;
   bool isTrainingAbandoned(quint64 jobId) const;
+  bool isLoadAbandoned(quint64 loadId) const;
   void addUserProbes(dglm::Model& model, const QString& userProbeDirectory);
 
   std::optional<dglm::Model> model_;
@@ -73,6 +78,7 @@ class GenerationWorker : public QObject {
   std::atomic<quint64> stoppedThrough_{0};  // requests with ids up to this one were stopped
   std::atomic<quint64> latestTrainingJob_{0};
   std::atomic<quint64> trainingStoppedThrough_{0};
-  std::atomic<quint64> loadGeneration_{0};  // bumped by stop(): a load that started earlier gives up
+  std::atomic<quint64> latestLoad_{0};
+  std::atomic<quint64> loadsStoppedThrough_{0};
   std::atomic<bool> shuttingDown_{false};
 };

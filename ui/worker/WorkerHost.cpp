@@ -20,6 +20,7 @@ WorkerHost::WorkerHost(QObject* parent) : QObject(parent), worker_(new Generatio
   forward(&GenerationWorker::modelLoadProgress, &WorkerHost::modelLoadProgress);
   forward(&GenerationWorker::modelLoaded, &WorkerHost::modelLoaded);
   forward(&GenerationWorker::modelFailed, &WorkerHost::modelFailed);
+  forward(&GenerationWorker::modelLoadCancelled, &WorkerHost::modelLoadCancelled);
   forward(&GenerationWorker::modelInfoChanged, &WorkerHost::modelInfoChanged);
   forward(&GenerationWorker::warning, &WorkerHost::warning);
   forward(&GenerationWorker::progress, &WorkerHost::progress);
@@ -40,8 +41,11 @@ WorkerHost::~WorkerHost() {
   thread_.wait();
 }
 
-void WorkerHost::loadModel(const QString& directory, const QString& userProbeDirectory, DeviceChoice device) {
-  emit loadRequested(directory, userProbeDirectory, device);
+quint64 WorkerHost::loadModel(const QString& directory, const QString& userProbeDirectory, DeviceChoice device) {
+  const quint64 loadId = ++latestLoadId_;
+  worker_->noteLoad(loadId);  // before queuing, so that a running load gives up right away
+  emit loadRequested(loadId, directory, userProbeDirectory, device);
+  return loadId;
 }
 
 quint64 WorkerHost::generate(const dglm::GenerateParams& params) { return generateBatch({params}).first(); }

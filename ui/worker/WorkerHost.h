@@ -20,8 +20,10 @@ class WorkerHost : public QObject {
   ~WorkerHost() override;
 
   // Opens a model on `device` and adds the user's own probes from userProbeDirectory (may be empty: none).
-  void loadModel(const QString& directory, const QString& userProbeDirectory = {},
-                 DeviceChoice device = DeviceChoice::Auto);
+  // Supersedes any load still running or queued (it ends in modelLoadCancelled); returns the load's id.
+  quint64 loadModel(const QString& directory, const QString& userProbeDirectory = {},
+                    DeviceChoice device = DeviceChoice::Auto);
+  quint64 latestLoadId() const { return latestLoadId_; }
   // Starts a generation that supersedes any running one; returns its id.
   quint64 generate(const dglm::GenerateParams& params);
   // Starts one request per entry, run one after the other; together they supersede any running request but
@@ -40,6 +42,7 @@ class WorkerHost : public QObject {
   void modelLoadProgress(double fraction);
   void modelLoaded(const dglm::ModelInfo& info, const QString& device);
   void modelFailed(const QString& message);
+  void modelLoadCancelled(quint64 loadId);
   void modelInfoChanged(const dglm::ModelInfo& info);
   void warning(const QString& message);
   void progress(quint64 requestId, int stage, double fraction);
@@ -53,7 +56,7 @@ class WorkerHost : public QObject {
   void trainingCancelled(quint64 jobId);
 
   // To the worker (queued: it lives on the other thread).
-  void loadRequested(const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
+  void loadRequested(quint64 loadId, const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
   void generateRequested(quint64 requestId, const dglm::GenerateParams& params);
   void trainProbeRequested(quint64 jobId, const ProbeTrainingRequest& request);
 
@@ -62,4 +65,5 @@ class WorkerHost : public QObject {
   GenerationWorker* worker_ = nullptr;  // deleted on its thread when the thread finishes
   quint64 latestRequestId_ = 0;
   quint64 latestTrainingJob_ = 0;
+  quint64 latestLoadId_ = 0;
 };
