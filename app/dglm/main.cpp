@@ -171,10 +171,7 @@ int train_probe(ProbeCommand c) {
   describe("", csv);
   dglm::LabelledCsv heldout;
   if (!c.heldout_csv.empty()) {
-    options.max_rows = 0;
-    if (options.allowed_labels.empty())  // a label the probe never saw is an error naming the held-out file's line
-      for (const auto& [label, count] : csv.class_counts) options.allowed_labels.push_back(label);
-    heldout = dglm::read_labelled_csv(c.heldout_csv, c.text_column, c.label_column, options);
+    heldout = dglm::read_heldout_csv(c.heldout_csv, c.text_column, c.label_column, csv, options.csv);
     describe("held out: ", heldout);
   }
 

@@ -146,6 +146,22 @@ TEST_F(Csv, AllowedLabelsAcceptKnownOnes) {
   EXPECT_EQ(read_labelled_csv(write("a.csv", "text,label\na,pos\nb,neg\n"), "text", "label", options).rows, 2u);
 }
 
+TEST_F(Csv, HeldOutRowsMayUseOnlyTheTrainingClasses) {
+  const auto training = read_labelled_csv(write("train.csv", "text,label\na,pos\nb,neg\nc,pos\n"), "text", "label");
+  const auto heldout = read_heldout_csv(write("ok.csv", "text,label\nd,neg\ne,pos\n"), "text", "label", training);
+  EXPECT_EQ(heldout.data.labels, (Fields{"neg", "pos"}));
+
+  const auto unknown = write("unknown.csv", "text,label\nd,neg\ne,pos\nf,meh\n");
+  try {
+    read_heldout_csv(unknown, "text", "label", training);
+    FAIL() << "a class the probe never saw was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().file, unknown);
+    EXPECT_EQ(e.where().line, 4);
+    EXPECT_NE(std::string(e.what()).find("unknown label 'meh' (allowed: neg, pos)"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(Csv, MaxRowsKeepsAUniformSeededSampleAndCountsEveryRow) {
   std::string bytes = "text,label\n";
   for (int i = 0; i < 1000; ++i) bytes += "row " + std::to_string(i) + "," + (i % 2 ? "odd" : "even") + "\n";

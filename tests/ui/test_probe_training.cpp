@@ -13,6 +13,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <numeric>
 
 #include "MainWindow.h"
 #include "candidates/CandidateCard.h"
@@ -212,6 +213,41 @@ class TestProbeTraining : public QObject {
     MainWindow restarted({dataDir.path(), /*interactive=*/false});
     loadTinyModel(restarted);
     QCOMPARE(probeNames(restarted.guidancePanel()).count("mood"), 1);
+  }
+
+  void aHeldOutFileMeasuresTheProbeAndNamesItsOwnBadLine() {
+    QTemporaryDir dataDir;
+    MainWindow window({dataDir.path(), /*interactive=*/false});
+    loadTinyModel(window);
+    ProbeTrainingDialog* dialog = window.showProbeTraining();
+    inspect(*dialog, kSentimentCsv);
+    dialog->setProbeName("measured");
+    dialog->setHeldoutCsvPath(writeFile("heldout.csv", "id,text,label\n1,a lovely day,positive\n2,awful food,negative\n"
+                                                      "3,kind people,positive\n4,a rude waiter,negative\n"
+                                                      "5,so dull,negative\n"));
+    QSignalSpy trained(window.workerHost(), &WorkerHost::probeTrained);
+    QSignalSpy settled(dialog, &ProbeTrainingDialog::trainingSettled);
+    QVERIFY(dialog->startTraining());
+    QVERIFY(settled.wait(kTimeoutMs));
+    QVERIFY2(settled.first().first().toBool(), qPrintable(dialog->messageText()));
+    const auto result = trained.first().at(1).value<ProbeTrainingResult>();
+    QCOMPARE(result.trainRows, 40);  // every row of the training file
+    QCOMPARE(result.heldoutRows, 5);  // exactly the held-out file's rows
+    int confusionTotal = 0;
+    for (const QVector<qint64>& row : result.confusion) confusionTotal += int(std::accumulate(row.begin(), row.end(), 0));
+    QCOMPARE(confusionTotal, 5);
+
+    // A class the training file lacks: the held-out file and its line, and nothing saved.
+    dialog->setProbeName("unmeasured");
+    dialog->setHeldoutCsvPath(writeFile("heldout-bad.csv", "id,text,label\n1,a lovely day,positive\n2,meh,neutral\n"));
+    settled.clear();
+    QVERIFY(dialog->startTraining());
+    QVERIFY(settled.wait(kTimeoutMs));
+    QCOMPARE(settled.first().first().toBool(), false);
+    const QString message = dialog->messageText();
+    QVERIFY2(message.contains("heldout-bad.csv, line 3") && message.contains("unknown label 'neutral'"),
+             qPrintable(message));
+    QVERIFY(!QFile::exists(dataDir.filePath("probes/unmeasured.json")));
   }
 
   void cancelStopsTrainingAndSavesNothing() {

@@ -167,13 +167,22 @@ ProbeTrainingDialog::ProbeTrainingDialog(WorkerHost* host, const QString& probeD
   heldout_->setSingleStep(0.05);
   heldout_->setValue(0.2);
   heldout_->setToolTip(tr("Share of the rows kept aside (per class) to measure accuracy on unseen text"));
+  heldoutPath_ = new QLineEdit;
+  heldoutPath_->setPlaceholderText(tr("or measure on another file (optional)"));
+  heldoutPath_->setToolTip(tr("A CSV file with the same columns and delimiter whose rows only measure the probe; "
+                              "then every row of the file above trains it"));
+  heldoutBrowse_ = new QPushButton(tr("C&hoose…"));
+  auto* heldoutRow = new QHBoxLayout;
+  heldoutRow->addWidget(heldout_);
+  heldoutRow->addWidget(heldoutPath_, 1);
+  heldoutRow->addWidget(heldoutBrowse_);
   name_ = new QLineEdit;
   name_->setValidator(new QRegularExpressionValidator(kProbeName, name_));
   name_->setPlaceholderText(tr("letters, digits, - and _"));
   form->addRow(tr("&Text column:"), textColumn_);
   form->addRow(tr("&Label column:"), labelColumn_);
   form->addRow(tr("Classes:"), classCounts_);
-  form->addRow(tr("&Held-out fraction:"), heldout_);
+  form->addRow(tr("&Held-out rows:"), heldoutRow);
   form->addRow(tr("&Name:"), name_);
   layout->addLayout(form);
 
@@ -210,6 +219,14 @@ ProbeTrainingDialog::ProbeTrainingDialog(WorkerHost* host, const QString& probeD
                                                       tr("CSV files (*.csv *.tsv *.txt);;All files (*)"));
     if (!path.isEmpty()) setCsvPath(path);
   });
+  connect(heldoutBrowse_, &QPushButton::clicked, this, [this] {
+    const QString start = heldoutPath_->text().isEmpty() ? csvPath_ : heldoutPath_->text();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Held-out CSV file"), start,
+                                                      tr("CSV files (*.csv *.tsv *.txt);;All files (*)"));
+    if (!path.isEmpty()) setHeldoutCsvPath(path);
+  });
+  // With a held-out file, the share of this file is moot.
+  connect(heldoutPath_, &QLineEdit::textChanged, this, [this] { setTrainingState(isTraining()); });
   connect(path_, &QLineEdit::editingFinished, this, [this] {
     if (path_->text() != csvPath_) setCsvPath(path_->text());
   });
@@ -272,6 +289,8 @@ void ProbeTrainingDialog::setCsvPath(const QString& path) {
 void ProbeTrainingDialog::setProbeName(const QString& name) { name_->setText(name); }
 
 void ProbeTrainingDialog::setHeldoutFraction(double fraction) { heldout_->setValue(fraction); }
+
+void ProbeTrainingDialog::setHeldoutCsvPath(const QString& path) { heldoutPath_->setText(path); }
 
 QString ProbeTrainingDialog::messageText() const { return message_->text(); }
 
@@ -358,6 +377,7 @@ bool ProbeTrainingDialog::startTraining() {
   request.hasHeader = inspection_.dialect.has_header;
   request.name = name_->text();
   request.heldoutFraction = heldout_->value();
+  request.heldoutCsvPath = heldoutPath_->text().trimmed();
   request.outputPath = QDir(probeDirectory_).filePath(request.name);
   accuracy_->clear();
   confusion_->setVisible(false);
@@ -376,9 +396,11 @@ void ProbeTrainingDialog::setTrainingState(bool training) {
   if (!training) jobId_ = 0;
   train_->setEnabled(!training && !csvPath_.isEmpty() && inspection_.error.isEmpty() && !inspection_.columns.isEmpty());
   cancel_->setEnabled(training);
-  for (QWidget* input : std::initializer_list<QWidget*>{path_, delimiter_, header_, textColumn_, labelColumn_, heldout_, name_}) {
+  for (QWidget* input : std::initializer_list<QWidget*>{path_, delimiter_, header_, textColumn_, labelColumn_, heldout_,
+                                                       heldoutPath_, heldoutBrowse_, name_}) {
     input->setEnabled(!training);
   }
+  heldout_->setEnabled(!training && heldoutPath_->text().trimmed().isEmpty());
   if (!training) progress_->setValue(0);
 }
 

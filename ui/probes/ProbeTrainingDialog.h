@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Train a probe from a labelled CSV file: pick or drop the file, check the detected dialect against a preview
 // of its first rows, pick the text and label columns (the class counts follow), then train on the worker
-// thread with a progress bar and Cancel. The probe is saved into the user's probe folder and added to the
-// loaded model, so its slider appears at once; the dialog shows held-out accuracy and the confusion matrix.
+// thread with a progress bar and Cancel, measured on a share of the file or on a held-out file of the same
+// columns. The probe is saved into the user's probe folder and added to the loaded model, so its slider
+// appears at once; the dialog shows held-out accuracy and the confusion matrix.
 #pragma once
 
 #include <QDialog>
@@ -54,6 +55,8 @@ class ProbeTrainingDialog : public QDialog {
   void setCsvPath(const QString& path);
   void setProbeName(const QString& name);
   void setHeldoutFraction(double fraction);
+  // Measure on this file's rows (same columns) instead of a share of the training file; empty: the share.
+  void setHeldoutCsvPath(const QString& path);
   // Starts training with the current choices; false (and a message) when they are not usable.
   bool startTraining();
   void cancelTraining();
@@ -103,6 +106,8 @@ class ProbeTrainingDialog : public QDialog {
   QComboBox* labelColumn_ = nullptr;
   QLabel* classCounts_ = nullptr;
   QDoubleSpinBox* heldout_ = nullptr;
+  QLineEdit* heldoutPath_ = nullptr;
+  QPushButton* heldoutBrowse_ = nullptr;
   QLineEdit* name_ = nullptr;
   QLabel* message_ = nullptr;
   QProgressBar* progress_ = nullptr;

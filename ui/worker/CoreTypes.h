@@ -30,7 +30,8 @@ struct ProbeTrainingRequest {
   QChar delimiter = QLatin1Char(',');
   bool hasHeader = true;
   QString name;
-  double heldoutFraction = 0.2;
+  double heldoutFraction = 0.2;  // of csvPath's rows per class, when heldoutCsvPath is empty
+  QString heldoutCsvPath;        // else every row of csvPath trains and this file (same columns) measures
   QString outputPath;       // without extension: the core writes OUTPUT.json and the weights it names
 };
 Q_DECLARE_METATYPE(ProbeTrainingRequest)

@@ -151,9 +151,16 @@ void GenerationWorker::trainProbe(quint64 jobId, const ProbeTrainingRequest& req
   try {
     dglm::LabelledCsvOptions csvOptions;
     csvOptions.csv.dialect = dglm::CsvDialect{request.delimiter.toLatin1(), request.hasHeader};
-    const dglm::LabelledCsv csv = dglm::read_labelled_csv(
-        request.csvPath.toStdString(), request.textColumn.toStdString(), request.labelColumn.toStdString(),
-        csvOptions, [&](float fraction) { return reportProgress(kReadingShare * fraction); });
+    const std::string textColumn = request.textColumn.toStdString();
+    const std::string labelColumn = request.labelColumn.toStdString();
+    const dglm::LabelledCsv csv =
+        dglm::read_labelled_csv(request.csvPath.toStdString(), textColumn, labelColumn, csvOptions,
+                                [&](float fraction) { return reportProgress(kReadingShare * fraction); });
+    dglm::LabelledCsv heldout;
+    if (!request.heldoutCsvPath.isEmpty()) {
+      heldout = dglm::read_heldout_csv(request.heldoutCsvPath.toStdString(), textColumn, labelColumn, csv,
+                                       csvOptions.csv, [&](float) { return reportProgress(kReadingShare); });
+    }
 
     dglm::ProbeTrainParams params;
     params.name = request.name.toStdString();
@@ -163,7 +170,7 @@ void GenerationWorker::trainProbe(quint64 jobId, const ProbeTrainingRequest& req
     QDir().mkpath(QFileInfo(request.outputPath).absolutePath());
     const dglm::ProbeReport report = dglm::train_probe(
         *model_, csv.data, params, request.outputPath.toStdString(),
-        [&](float fraction) { return reportProgress(kReadingShare + (1 - kReadingShare) * fraction); });
+        [&](float fraction) { return reportProgress(kReadingShare + (1 - kReadingShare) * fraction); }, heldout.data);
     model_->add_probe(request.outputPath.toStdString());  // shared with the generator: guidance sees it at once
 
     ProbeTrainingResult result;

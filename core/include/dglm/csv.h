@@ -81,4 +81,10 @@ LabelledCsv read_labelled_csv(const std::string& path, const std::string& text_c
                               const std::string& label_column, const LabelledCsvOptions& options = {},
                               const ProgressFn& progress = {});
 
+// Reads the rows that measure a probe trained on `training`, with the same columns: a label `training` lacks
+// is an error naming this file's line (the probe could never predict it).
+LabelledCsv read_heldout_csv(const std::string& path, const std::string& text_column, const std::string& label_column,
+                             const LabelledCsv& training, const CsvOptions& options = {},
+                             const ProgressFn& progress = {});
+
 }  // namespace dglm

@@ -466,4 +466,12 @@ LabelledCsv read_labelled_csv(const std::string& path, const std::string& text_c
   return out;
 }
 
+LabelledCsv read_heldout_csv(const std::string& path, const std::string& text_column, const std::string& label_column,
+                             const LabelledCsv& training, const CsvOptions& options, const ProgressFn& progress) {
+  LabelledCsvOptions heldout;
+  heldout.csv = options;
+  for (const auto& [label, count] : training.class_counts) heldout.allowed_labels.push_back(label);
+  return read_labelled_csv(path, text_column, label_column, heldout, progress);
+}
+
 }  // namespace dglm
