@@ -528,11 +528,19 @@ TEST(AssembleModel, TrainedPartsMakeAModelThatOpensAndGenerates) {
     in.prompt = s.joint.weights_paths.at(0);
     in.decoder = s.joint.weights_paths.at(1);
     in.stats = s.stats;
-    in.probes_dir = f.dir + "/probes";
+    // The probes, plus weights no probe names (left by an interrupted save): those stay behind.
+    in.probes_dir = test::temp_dir() + "/probes-with-orphan";
+    fs::create_directories(in.probes_dir);
+    for (const auto& entry : fs::directory_iterator(f.dir + "/probes"))
+      fs::copy_file(entry.path(), fs::path(in.probes_dir) / entry.path().filename(), fs::copy_options::overwrite_existing);
+    fs::copy_file(s.encoder.weights_paths.at(0), in.probes_dir + "/sentiment.orphan.safetensors",
+                  fs::copy_options::overwrite_existing);
     in.half = half;
     const auto dir = test::temp_dir() + "/assembled";
     const auto info = assemble_model(dir, in);
     EXPECT_EQ(info.probes.size(), 3u);
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir + "/probes"), fs::directory_iterator()), 6);  // 3 x (JSON, weights)
+    EXPECT_FALSE(fs::exists(dir + "/probes/sentiment.orphan.safetensors"));
     const auto stats = nlohmann::json::parse(read_file_text(s.stats));
     EXPECT_FLOAT_EQ(info.config.latent_mean.at(2), stats.at("mean")[2].get<float>());
     EXPECT_FLOAT_EQ(info.config.latent_std.at(5), stats.at("std")[5].get<float>());

@@ -147,7 +147,7 @@ TrainResult train_diffusion(const std::string& config_path, const std::string& t
 struct AssembleInputs {
   std::string config, tokenizer, encoder, diffusion, prompt, decoder;
   std::string stats;        // the latent statistics JSON of make_pairs
-  std::string probes_dir;   // optional: NAME.json + NAME.safetensors files to copy
+  std::string probes_dir;   // optional: probes (NAME.json and the weights it names) to copy
   bool half = false;        // store the weights as fp16 (the loader widens them)
 };
 // Writes a complete model directory (config.json with the latent statistics, the tokenizer, the four weight files

@@ -6,6 +6,7 @@
 #include "dglm/fileio.h"
 #include "dglm/train.h"
 #include "io/weights.h"
+#include "probes/logistic_probe.h"
 #include "pipeline/model_impl.h"
 #include "train/pairs.h"
 
@@ -39,11 +40,11 @@ ModelInfo assemble_model(const std::string& output_dir, const AssembleInputs& in
   }
   if (!in.probes_dir.empty()) {
     fs::create_directories(dir / ModelFiles::kProbeDir);
+    // Each probe through its loader: it must be whole, and only the weights its JSON names come along.
     for (const auto& entry : fs::directory_iterator(in.probes_dir)) {
-      const auto extension = entry.path().extension();
-      if (extension == ".json" || extension == ".safetensors")
-        fs::copy_file(entry.path(), dir / ModelFiles::kProbeDir / entry.path().filename(),
-                      fs::copy_options::overwrite_existing);
+      if (entry.path().extension() != ".json") continue;
+      const auto stem = entry.path().stem();
+      save_probe(load_probe((entry.path().parent_path() / stem).string()), (dir / ModelFiles::kProbeDir / stem).string());
     }
   }
   write_file_atomic((dir / ModelFiles::kConfig).string(), model_config_to_json(config));
