@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "eval_command.h"
+#include "commands.h"
 
 #include <cstdio>
 #include <memory>
