@@ -182,7 +182,9 @@ ProbeTrainingDialog::ProbeTrainingDialog(WorkerHost* host, const QString& probeD
   form->addRow(tr("&Text column:"), textColumn_);
   form->addRow(tr("&Label column:"), labelColumn_);
   form->addRow(tr("Classes:"), classCounts_);
-  form->addRow(tr("&Held-out rows:"), heldoutRow);
+  auto* heldoutLabel = new QLabel(tr("&Held-out rows:"));  // a row of widgets: the label needs its buddy named
+  heldoutLabel->setBuddy(heldout_);
+  form->addRow(heldoutLabel, heldoutRow);
   form->addRow(tr("&Name:"), name_);
   layout->addLayout(form);
 
