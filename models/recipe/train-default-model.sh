@@ -23,13 +23,14 @@ run() { "$dglm" --threads "$threads" "$@"; }
 done_file() { [ -f "$1" ] && echo "skip: $1 exists"; }
 
 mkdir -p "$work"
-[ -f build/corpus/train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
+[ -f build/corpus/tune-train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
 [ -f build/probe-data/sentiment-weak.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
 
 done_file "$work/tokenizer.model" ||
   run train tokenizer --input build/corpus/train.txt --output-prefix "$work/tokenizer" --vocab-size 4000 \
     --max-sentences 400000
-for split in train valid; do
+# train/valid: the pre-training corpus; tune-train/tune-valid add the reviews, for joint training only.
+for split in train valid tune-train tune-valid; do
   done_file "$work/$split-tokens.safetensors" ||
     run train tokenize --tokenizer "$work/tokenizer.model" --input "build/corpus/$split.txt" \
       --output "$work/$split-tokens.safetensors"
@@ -64,6 +65,15 @@ done_file "$work/train.pairs" ||
   run train pairs --config "$config" --encoder "$encoder" \
     --tokens "$work/train-tokens.safetensors" --output "$work/train.pairs" --stats "$work/latent-stats.json"
 
+# Joint training learns to put an embedding into words: its pairs come from the corpus with the reviews, so that
+# it sees continuations that judge as well as state. Normalised with the pre-training pairs' statistics, as the
+# diffusion network's proposals are.
+for split in tune-valid tune-train; do
+  done_file "$work/$split.pairs" ||
+    run train pairs --config "$config" --encoder "$encoder" \
+      --tokens "$work/$split-tokens.safetensors" --output "$work/$split.pairs"
+done
+
 # Diffusion needs only the pairs; joint needs the pairs and the pre-trained decoder: side by side again.
 done_file "$work/diffusion/diffusion.safetensors" ||
   run train diffusion --config "$config" --train "$work/train.pairs" --valid "$work/valid.pairs" \
@@ -71,8 +81,8 @@ done_file "$work/diffusion/diffusion.safetensors" ||
     --warmup 100 --ema 0.999 --checkpoint-steps 200 --log-steps 20 --seed 3 &
 diffusion_job=$!
 done_file "$work/joint/prompt_generator.safetensors" ||
-  run train joint --config "$config" --decoder "$work/decoder/decoder.safetensors" --train "$work/train.pairs" \
-    --valid "$work/valid.pairs" --stats "$work/latent-stats.json" --output "$work/joint" --steps "$joint_steps" \
+  run train joint --config "$config" --decoder "$work/decoder/decoder.safetensors" --train "$work/tune-train.pairs" \
+    --valid "$work/tune-valid.pairs" --stats "$work/latent-stats.json" --output "$work/joint" --steps "$joint_steps" \
     --batch 16 --lr 3e-4 --min-lr 3e-5 --warmup 50 --checkpoint-steps 200 --log-steps 20 --seed 4
 wait "$diffusion_job"
 
