@@ -398,11 +398,11 @@ void ProbeTrainingDialog::setTrainingState(bool training) {
   if (!training) jobId_ = 0;
   train_->setEnabled(!training && !csvPath_.isEmpty() && inspection_.error.isEmpty() && !inspection_.columns.isEmpty());
   cancel_->setEnabled(training);
-  for (QWidget* input : std::initializer_list<QWidget*>{path_, delimiter_, header_, textColumn_, labelColumn_, heldout_,
+  for (QWidget* input : std::initializer_list<QWidget*>{path_, delimiter_, header_, textColumn_, labelColumn_,
                                                        heldoutPath_, heldoutBrowse_, name_}) {
     input->setEnabled(!training);
   }
-  heldout_->setEnabled(!training && heldoutPath_->text().trimmed().isEmpty());
+  heldout_->setEnabled(!training && heldoutPath_->text().trimmed().isEmpty());  // a held-out file replaces the share
   if (!training) progress_->setValue(0);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Owns the model and generator on its own thread. Requests arrive through queued signals; the newest batch of
 // requests wins: a running generation aborts at the core's next progress callback once a newer batch (or a
-// stop) exists. Model loads follow the same rule: only the newest load runs to the end. A batch is one or more request ids issued together (a plain generation is a batch of one;
-// compare mode issues one id per pane), so the panes of one comparison never cancel each other.
+// stop) exists. A batch is one or more request ids issued together (a plain generation is a batch of one;
+// compare mode issues one id per pane), so the panes of one comparison never cancel each other. Model loads
+// follow the same rule: only the newest load runs to the end.
 #pragma once
 
 #include <QObject>
