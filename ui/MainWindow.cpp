@@ -449,8 +449,47 @@ void MainWindow::generate() {
   scorePlot_->clearScores();
   tokensThisRun_ = 0;
   speedLabel_->clear();
+  rewritingSample_ = -1;
   runningRequest_ = host_->generate(toGenerateParams(runningPrefix_, runningSettings_));
   setBusy(true);
+}
+
+void MainWindow::rewriteCandidate(int sample, int tokenIndex, int tokenId) {
+  if (!haveModel() || sample < 0 || sample >= cards_.size()) return;
+  CandidateCard* card = cards_[sample];
+  const dglm::Candidate& candidate = card->candidate();
+  if (tokenIndex < 0 || tokenIndex >= int(candidate.tokens.size())) return;
+  settleRewrite();  // a rewrite still running is superseded below: its card keeps its text
+  // The cards are the last generation's: its prefix and settings, this card's proposal.
+  const dglm::GenerateParams run = toGenerateParams(runningPrefix_, runningSettings_);
+  dglm::RewriteParams params;
+  params.prefix = run.prefix;
+  params.proposal = candidate.proposal;
+  for (int i = 0; i < tokenIndex; ++i) params.kept_tokens.push_back(candidate.tokens[size_t(i)].id);
+  params.kept_tokens.push_back(tokenId);
+  params.max_new_tokens = run.max_new_tokens;
+  params.sigma2 = run.sigma2;
+  params.decoding = run.decoding;
+  params.seed = run.seed;
+  card->beginRewrite();
+  plot_->restartSeries(sample);
+  tokensThisRun_ = 0;
+  speedLabel_->clear();
+  rewritingSample_ = sample;
+  runningRequest_ = host_->rewrite(params);
+  setBusy(true);
+}
+
+void MainWindow::settleRewrite() {
+  if (rewritingSample_ < 0) return;
+  cards_[rewritingSample_]->markStopped();  // shows the candidate it started from again
+  replotCard(rewritingSample_);
+  rewritingSample_ = -1;
+}
+
+void MainWindow::replotCard(int sample) {
+  plot_->restartSeries(sample);
+  for (const dglm::Token& token : cards_[sample]->candidate().tokens) plot_->addToken(sample, token.logprob);
 }
 
 void MainWindow::stop() { host_->stop(); }
@@ -496,6 +535,7 @@ void MainWindow::resetCards(int samples) {
       editor_->insertContinuation(text);  // the cursor ends after it: the next prefix
       generate();
     });
+    connect(card, &CandidateCard::rewriteRequested, this, &MainWindow::rewriteCandidate);
     cardLayout_->insertWidget(cardLayout_->count() - 1, card);  // before the stretch
     cards_.append(card);
   }
@@ -555,7 +595,9 @@ void MainWindow::onProgress(quint64 requestId, int stage, double fraction) {
 }
 
 void MainWindow::onToken(quint64 requestId, int sample, const QString& text, double logprob) {
-  if (requestId != runningRequest_ || sample < 0 || sample >= cards_.size()) return;
+  if (requestId != runningRequest_) return;
+  if (rewritingSample_ >= 0) sample = rewritingSample_;  // a rewrite writes one sample
+  if (sample < 0 || sample >= cards_.size()) return;
   if (tokensThisRun_++ == 0) tokenClock_.start();
   cards_[sample]->appendToken(text, logprob);
   plot_->addToken(sample, logprob);
@@ -566,13 +608,17 @@ void MainWindow::onToken(quint64 requestId, int sample, const QString& text, dou
 void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& result) {
   if (requestId != runningRequest_) return;
   runningRequest_ = 0;
+  const int firstCard = qMax(rewritingSample_, 0);  // a rewrite's one candidate replaces its card's
+  rewritingSample_ = -1;
   QVector<HistoryCandidate> kept;
-  for (size_t i = 0; i < result.candidates.size() && int(i) < cards_.size(); ++i) {
+  for (size_t i = 0; i < result.candidates.size() && firstCard + int(i) < cards_.size(); ++i) {
     const dglm::Candidate& candidate = result.candidates[i];
-    cards_[int(i)]->finish(candidate, describeScores(candidate, probes_));
+    cards_[firstCard + int(i)]->finish(candidate, describeScores(candidate, probes_));
     kept.append({QString::fromStdString(candidate.text), candidate.perplexity});
   }
-  scorePlot_->showScores(result.candidates, runningSettings_, probes_);
+  std::vector<dglm::Candidate> shown;
+  for (const CandidateCard* card : cards_) shown.push_back(card->candidate());
+  scorePlot_->showScores(shown, runningSettings_, probes_);
   history_->addRun(runningPrefix_, runningSettings_, kept);
   QString historyError;
   if (historyWritable_ && !saveHistory(historyPath(), *history_, &historyError)) {
@@ -591,6 +637,7 @@ void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& resul
 void MainWindow::onFailed(quint64 requestId, const QString& message) {
   if (requestId != runningRequest_) return;
   runningRequest_ = 0;
+  settleRewrite();
   stageLabel_->setText(tr("Generation failed"));
   setBusy(false);
   showError(tr("Generation failed"), message);
@@ -600,7 +647,10 @@ void MainWindow::onFailed(quint64 requestId, const QString& message) {
 void MainWindow::onCancelled(quint64 requestId) {
   if (requestId != runningRequest_) return;  // a superseded request: its successor is already running
   runningRequest_ = 0;
-  for (CandidateCard* card : cards_) card->markStopped();
+  if (rewritingSample_ < 0) {
+    for (CandidateCard* card : cards_) card->markStopped();
+  }
+  settleRewrite();
   stageLabel_->setText(tr("Stopped"));
   setBusy(false);
   emit generationSettled();

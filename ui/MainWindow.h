@@ -58,6 +58,8 @@ class MainWindow : public QMainWindow {
 
  public slots:
   void generate();
+  // Writes candidate `sample` again: its tokens before tokenIndex, then tokenId, then new ones.
+  void rewriteCandidate(int sample, int tokenIndex, int tokenId);
   void stop();
   // Opens (or raises) the dialog that trains a probe from a CSV file.
   ProbeTrainingDialog* showProbeTraining();
@@ -88,6 +90,10 @@ class MainWindow : public QMainWindow {
   bool haveModel();
   void setBusy(bool busy);
   void resetCards(int samples);
+  // Draws a card's curve again from its finished candidate.
+  void replotCard(int sample);
+  // A rewrite that did not finish: its card shows the candidate it started from again.
+  void settleRewrite();
   void reloadPresetNames();
 
   void onModelLoaded(const dglm::ModelInfo& info, const QString& device);
@@ -130,6 +136,7 @@ class MainWindow : public QMainWindow {
   QString modelDirectory_;        // the model opened last: a new device choice reloads it
   bool historyWritable_ = true;   // false: an unreadable history file is still in the way
   quint64 runningRequest_ = 0;  // 0: none
+  int rewritingSample_ = -1;    // the card the running request writes again; -1: it writes all of them
   QString runningPrefix_;
   GenerationSettings runningSettings_;
   QElapsedTimer tokenClock_;

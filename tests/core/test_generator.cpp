@@ -218,6 +218,129 @@ TEST_F(GeneratorTest, BadParametersAreClearErrorsBeforeAnyWork) {
   EXPECT_EQ(with([](auto& p) { p.guides = {{"sentiment", std::nanf(""), ""}}; }), ErrorKind::InvalidArgument);
 }
 
+// Each step keeps its most likely tokens: sorted, each with the text it would have added, the sampled token's
+// entry matching it. Near-greedy decoding draws the likeliest one every time.
+TEST_F(GeneratorTest, EachTokenCarriesTheStepsMostLikelyAlternatives) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.decoding.alternatives = 4;
+  auto greedy = p;
+  greedy.decoding.temperature = 0.01f;
+  greedy.decoding.repetition_penalty = 1;
+  for (const auto& params : {p, greedy}) {
+    const bool is_greedy = &params == &greedy;
+    for (const auto& c : generator.run(params).candidates) {
+      std::string before;
+      for (const auto& token : c.tokens) {
+        ASSERT_EQ(token.alternatives.size(), 4u);
+        for (std::size_t j = 1; j < 4; ++j) EXPECT_GE(token.alternatives[j - 1].logprob, token.alternatives[j].logprob);
+        EXPECT_GE(token.alternatives.front().logprob, token.logprob) << "nothing was likelier than the first";
+        for (const auto& choice : token.alternatives) {
+          EXPECT_LE(choice.logprob, 0.0f);
+          if (choice.id != token.id) continue;
+          EXPECT_FLOAT_EQ(choice.logprob, token.logprob);
+          EXPECT_EQ(choice.text, token.text);
+        }
+        if (is_greedy) EXPECT_EQ(token.alternatives.front().id, token.id);
+        before += token.text;
+      }
+      EXPECT_EQ(before, c.text);
+    }
+  }
+  p.decoding.alternatives = 0;
+  EXPECT_TRUE(generator.run(p).candidates.front().tokens.front().alternatives.empty());
+  p.decoding.alternatives = -1;
+  EXPECT_EQ(kind_of([&] { generator.run(p); }), ErrorKind::InvalidArgument);
+}
+
+RewriteParams rewrite_of(const GenerateParams& p, const Candidate& c, std::size_t keep, int pick) {
+  RewriteParams r;
+  r.prefix = p.prefix;
+  r.proposal = c.proposal;
+  for (std::size_t i = 0; i < keep; ++i) r.kept_tokens.push_back(c.tokens[i].id);
+  r.kept_tokens.push_back(pick);
+  r.samples = 2;
+  r.max_new_tokens = p.max_new_tokens;
+  r.sigma2 = p.sigma2;
+  r.seed = 7;
+  return r;
+}
+
+// Picking another token: the continuation keeps the tokens before it and the pick, then goes on.
+TEST_F(GeneratorTest, RewriteKeepsTheTokensBeforeThePickAndWritesOn) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.max_new_tokens = 10;
+  const auto original = generator.run(p).candidates.front();
+  ASSERT_GE(original.tokens.size(), 3u);
+  const auto& third = original.tokens[2];
+  const int pick = third.alternatives.front().id != third.id ? third.alternatives.front().id
+                                                             : third.alternatives.at(1).id;
+  const auto params = rewrite_of(p, original, 2, pick);
+  std::vector<std::string> streamed(2);
+  GenerateCallbacks callbacks;
+  callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+  const auto result = generator.rewrite(params, callbacks);
+  ASSERT_EQ(result.status, Status::Ok);
+  ASSERT_EQ(result.candidates.size(), 2u);
+  const std::string kept_text = original.tokens[0].text + original.tokens[1].text;
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto& c = result.candidates[k];
+    ASSERT_GE(c.tokens.size(), 3u);
+    EXPECT_LE(c.tokens.size(), 10u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(c.tokens[i].id, params.kept_tokens[i]);
+    EXPECT_EQ(c.text.rfind(kept_text, 0), 0u) << c.text;
+    EXPECT_EQ(streamed[k], c.text) << "kept tokens stream too";
+    EXPECT_EQ(c.proposal, original.proposal);
+    EXPECT_EQ(c.probe_scores.size(), 3u);
+  }
+  EXPECT_EQ(generator.rewrite(params).candidates[0].text, result.candidates[0].text) << "same seed, same text";
+}
+
+// The proposal conditions the rewrite: the same kept tokens are more or less likely under another one.
+TEST_F(GeneratorTest, RewriteFollowsTheGivenProposal) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.samples = 2;
+  const auto candidates = generator.run(p).candidates;
+  ASSERT_GE(candidates[0].tokens.size(), 2u);
+  auto params = rewrite_of(p, candidates[0], 1, candidates[0].tokens[1].id);
+  params.max_new_tokens = 2;  // nothing left to sample: only the kept tokens' log-probabilities
+  params.sigma2 = 0;
+  const auto own = generator.rewrite(params).candidates[0];
+  params.proposal = candidates[1].proposal;
+  const auto other = generator.rewrite(params).candidates[0];
+  ASSERT_EQ(own.tokens.size(), 2u);
+  ASSERT_EQ(other.tokens.size(), 2u);
+  EXPECT_NE(own.tokens[0].logprob, other.tokens[0].logprob);
+  EXPECT_EQ(own.text, other.text);
+}
+
+TEST_F(GeneratorTest, BadRewritesAreClearErrorsNamingTheField) {
+  Generator generator(*model_);
+  auto p = small_params();
+  const auto original = generator.run(p).candidates.front();
+  ASSERT_FALSE(original.tokens.empty());
+  const auto field_of = [&](const std::function<void(RewriteParams&)>& edit) {
+    auto r = rewrite_of(p, original, 0, original.tokens[0].id);
+    edit(r);
+    try {
+      generator.rewrite(r);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+      return e.where().field;
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(field_of([](auto& r) { r.proposal.pop_back(); }), "proposal");
+  EXPECT_EQ(field_of([](auto& r) { std::fill(r.proposal.begin(), r.proposal.end(), 0.0f); }), "proposal");
+  EXPECT_EQ(field_of([](auto& r) { r.kept_tokens.push_back(1 << 20); }), "kept_tokens");
+  EXPECT_EQ(field_of([](auto& r) { r.kept_tokens.push_back(-1); }), "kept_tokens");
+  EXPECT_EQ(field_of([&](auto& r) { r.kept_tokens.assign(7, original.tokens[0].id); }), "kept_tokens");
+  EXPECT_EQ(field_of([](auto& r) { r.samples = 0; }), "samples");
+  EXPECT_EQ(field_of([](auto& r) { r.kept_tokens.clear(); }), "accepted") << "no kept tokens: a fresh text";
+}
+
 // A copy of the tiny model with one file changed by `edit`.
 std::string broken_copy(const std::string& name, const std::function<void(const fs::path&)>& edit) {
   const fs::path dir = test::temp_dir() + "/" + name;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The main window end to end on a tiny model: a missing model is reported, probes become sliders, a
 // generation fills the cards and the history, inserting a candidate is one undo step, the history survives a
-// restart, the device picker reloads the model, and the token count fits the model's context.
+// restart, the device picker reloads the model, the token count fits the model's context, and picking another
+// token writes a card again from there.
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QLabel>
+#include <QMenu>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -50,10 +52,10 @@ class TestMainWindow : public QObject {
   }
 
   // One short run of `samples` candidates on `prefix`.
-  void generateOnce(MainWindow& window, const QString& prefix, int samples = 2) {
+  void generateOnce(MainWindow& window, const QString& prefix, int samples = 2, int maxNewTokens = 5) {
     GenerationSettings settings;
     settings.samples = samples;
-    settings.maxNewTokens = 5;
+    settings.maxNewTokens = maxNewTokens;
     settings.steps = 3;
     window.guidancePanel()->setSettings(settings);
     window.editor()->setPlainText(prefix);
@@ -298,6 +300,95 @@ class TestMainWindow : public QObject {
     QVERIFY(generated.wait(kTimeoutMs));
     const QModelIndex secondPrefix = window.historyModel()->index(1, 0);
     QCOMPARE(secondPrefix.data(HistoryModel::FullTextRole).toString(), "one two three" + continued);
+  }
+
+  // A finished card maps characters to tokens and offers each token's alternatives, never the drawn one.
+  void cardOffersTheTokensTheModelWeighed() {
+    dglm::Candidate candidate;
+    candidate.text = " the cat sat";
+    candidate.tokens = {{11, " the", -0.5f, {{11, " the", -0.5f}, {12, " a", -1.5f}}},
+                        {21, " cat", -2.0f, {{22, " dog", -1.0f}, {21, " cat", -2.0f}, {23, "\n", -3.0f}}},
+                        {31, " sat", -0.1f, {{31, " sat", -0.1f}}}};
+    CandidateCard card(0);
+    card.finish(candidate, {});
+    QCOMPARE(card.tokenAt(0), 0);
+    QCOMPARE(card.tokenAt(3), 0);
+    QCOMPARE(card.tokenAt(4), 1);
+    QCOMPARE(card.tokenAt(11), 2);
+    QCOMPARE(card.tokenAt(12), -1);
+
+    std::unique_ptr<QMenu> menu(card.alternativesMenu(1, nullptr));
+    QVERIFY(menu);
+    QStringList offered;
+    for (QAction* action : menu->actions()) {
+      if (action->isEnabled() && !action->isSeparator()) offered << action->text();
+    }
+    QCOMPARE(offered.size(), 2);
+    QVERIFY2(offered[0].startsWith(QStringLiteral("“ dog”")), qPrintable(offered[0]));
+    QVERIFY2(offered[1].startsWith(QStringLiteral("“↵”")), qPrintable(offered[1]));
+    QSignalSpy picked(&card, &CandidateCard::rewriteRequested);
+    menu->actions().at(2)->trigger();
+    QCOMPARE(picked.count(), 1);
+    QCOMPARE(picked.first(), (QVariantList{0, 1, 22}));
+    QVERIFY2(!card.alternativesMenu(2, nullptr), "the only token weighed there was the one drawn");
+
+    candidate.text = "the cat sat";  // tidied by the core: the tokens no longer line up with the text
+    card.finish(candidate, {});
+    QCOMPARE(card.tokenAt(0), -1);
+  }
+
+  // Picking another token writes that card again from it; stopping the rewrite keeps the card's text.
+  void pickingAnotherTokenWritesTheCardAgainFromIt() {
+    MainWindow window(options());
+    loadTinyModel(window);
+    generateOnce(window, "It was a quiet morning", /*samples=*/2, /*maxNewTokens=*/8);
+
+    CandidateCard* card = window.candidateCards().at(1);
+    const dglm::Candidate before = card->candidate();
+    const QString otherText = window.candidateCards().at(0)->text();
+    QVERIFY(before.tokens.size() >= 3);
+    const int start = int(QString::fromStdString(before.tokens[0].text + before.tokens[1].text).size());
+    QCOMPARE(card->tokenAt(start), 2);
+    std::unique_ptr<QMenu> menu(card->alternativesMenu(2, nullptr));
+    QVERIFY(menu);
+    QSignalSpy picked(card, &CandidateCard::rewriteRequested);
+    QSignalSpy generated(&window, &MainWindow::generationSettled);
+    menu->actions().at(2)->trigger();  // the first alternative after the drawn token's line
+    QCOMPARE(picked.count(), 1);
+    const int pick = picked.first().at(2).toInt();
+    QVERIFY(pick != before.tokens[2].id);
+    QVERIFY(card->isRewriting());
+    QVERIFY(generated.wait(kTimeoutMs));
+
+    const dglm::Candidate after = card->candidate();
+    QVERIFY(!card->isRewriting());
+    QVERIFY(after.tokens.size() >= 3);
+    QCOMPARE(after.tokens[0].id, before.tokens[0].id);
+    QCOMPARE(after.tokens[1].id, before.tokens[1].id);
+    QCOMPARE(after.tokens[2].id, pick);
+    QCOMPARE(after.proposal, before.proposal);
+    QCOMPARE(card->text(), QString::fromStdString(after.text));
+    QCOMPARE(window.candidateCards().at(0)->text(), otherText);
+    QCOMPARE(window.perplexityPlot()->graph(1)->data()->size(), int(after.tokens.size()));
+    const QModelIndex prefix = window.historyModel()->index(0, 0);
+    QCOMPARE(window.historyModel()->rowCount(prefix), 2);  // the generation, then the rewrite
+    QCOMPARE(window.historyModel()->rowCount(window.historyModel()->index(1, 0, prefix)), 1);
+
+    // Stopped before it ends, a rewrite leaves the card as it was.
+    const auto gate = holdTheWorker(*window.workerHost());
+    menu.reset(card->alternativesMenu(0, nullptr));
+    QVERIFY(menu);
+    generated.clear();
+    menu->actions().at(2)->trigger();
+    QVERIFY(card->isRewriting());
+    QVERIFY(card->text().isEmpty());
+    window.stop();
+    gate->release();
+    QVERIFY(generated.wait(kTimeoutMs));
+    QVERIFY(!card->isRewriting());
+    QCOMPARE(card->text(), QString::fromStdString(after.text));
+    QCOMPARE(window.perplexityPlot()->graph(1)->data()->size(), int(after.tokens.size()));
+    QCOMPARE(window.historyModel()->rowCount(prefix), 2);
   }
 
   void prefixIsTheSelectionOrTheTextBeforeTheCursor() {

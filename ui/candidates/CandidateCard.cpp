@@ -5,10 +5,13 @@
 #include <QClipboard>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
+#include <memory>
 
 CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), sample_(sample) {
   setFrameShape(QFrame::StyledPanel);
@@ -21,7 +24,10 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
   body_->setOpenLinks(false);
   // About four lines each, so that several cards fit on screen at once.
   body_->setFixedHeight(body_->fontMetrics().lineSpacing() * 4 + 2 * body_->frameWidth() + 8);
-  body_->setToolTip(tr("Shading: how surprised the model was by each token. Hover a token for its log-probability."));
+  body_->setToolTip(tr("Shading: how surprised the model was by each token. Hover a token for its log-probability; "
+                       "right-click it to pick another token there and write on from it."));
+  body_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(body_, &QWidget::customContextMenuRequested, this, &CandidateCard::showContextMenu);
   layout->addWidget(body_);
 
   status_ = new QLabel;
@@ -73,22 +79,94 @@ void CandidateCard::appendToken(const QString& text, double logprob) {
 }
 
 void CandidateCard::finish(const dglm::Candidate& candidate, const QString& scores) {
-  text_ = QString::fromStdString(candidate.text);
-  body_->clear();
-  QString joined;
-  for (const dglm::Token& token : candidate.tokens) joined += QString::fromStdString(token.text);
-  if (joined == text_) {
-    for (const dglm::Token& token : candidate.tokens) appendShaded(QString::fromStdString(token.text), token.logprob);
-  } else {
-    body_->setPlainText(text_);  // tidied text no longer lines up with its tokens: no shading
-  }
+  candidate_ = candidate;
+  scores_ = scores;
+  rewriting_ = false;
+  showCandidate();
   status_->setText(tr("perplexity %1%2").arg(candidate.perplexity, 0, 'f', 1).arg(scores.isEmpty() ? QString() : " · " + scores));
   enableActions(true);
 }
 
+void CandidateCard::showCandidate() {
+  text_ = QString::fromStdString(candidate_.text);
+  body_->clear();
+  tokenEnds_.clear();
+  QString joined;
+  for (const dglm::Token& token : candidate_.tokens) joined += QString::fromStdString(token.text);
+  if (joined != text_) {
+    body_->setPlainText(text_);  // tidied text no longer lines up with its tokens: no shading, no picking
+    return;
+  }
+  for (const dglm::Token& token : candidate_.tokens) {
+    const QString piece = QString::fromStdString(token.text);
+    appendShaded(piece, token.logprob);
+    tokenEnds_.append((tokenEnds_.isEmpty() ? 0 : tokenEnds_.last()) + int(piece.size()));
+  }
+}
+
 void CandidateCard::markStopped() {
+  if (rewriting_) {  // the rewrite did not finish: the candidate it started from is still the card's
+    finish(candidate_, scores_);
+    status_->setText(status_->text() + tr(" · stopped: kept this text"));
+    return;
+  }
   updateStatus(tr("stopped"));
   enableActions(!text_.isEmpty());
+}
+
+void CandidateCard::beginRewrite() {
+  rewriting_ = true;
+  text_.clear();
+  perplexity_ = {};
+  body_->clear();
+  tokenEnds_.clear();
+  enableActions(false);
+  updateStatus(tr("writing again from the picked token…"));
+}
+
+int CandidateCard::tokenAt(int position) const {
+  const auto after = std::upper_bound(tokenEnds_.begin(), tokenEnds_.end(), position);
+  return after == tokenEnds_.end() ? -1 : int(after - tokenEnds_.begin());
+}
+
+// Quoted, with the line breaks and leading spaces that matter between tokens made visible.
+static QString shownToken(const std::string& text) {
+  return QStringLiteral("“%1”").arg(QString::fromStdString(text).replace('\n', QStringLiteral("↵")));
+}
+
+QMenu* CandidateCard::alternativesMenu(int tokenIndex, QWidget* parent) {
+  if (tokenIndex < 0 || tokenIndex >= int(candidate_.tokens.size())) return nullptr;
+  const dglm::Token& drawn = candidate_.tokens[size_t(tokenIndex)];
+  auto* menu = new QMenu(tr("Write on with another token"), parent);
+  menu->setToolTipsVisible(true);
+  menu->addAction(tr("Drawn: %1 (p = %2)").arg(shownToken(drawn.text)).arg(std::exp(drawn.logprob), 0, 'g', 2))
+      ->setEnabled(false);
+  menu->addSeparator();
+  for (const dglm::TokenChoice& choice : drawn.alternatives) {
+    if (choice.id == drawn.id) continue;
+    QAction* action =
+        menu->addAction(tr("%1 (p = %2)").arg(shownToken(choice.text)).arg(std::exp(choice.logprob), 0, 'g', 2));
+    action->setToolTip(tr("Keep the text before it, put this token here, and write the rest again"));
+    const int id = choice.id;
+    connect(action, &QAction::triggered, this, [this, tokenIndex, id] { emit rewriteRequested(sample_, tokenIndex, id); });
+  }
+  if (menu->actions().size() > 2) return menu;
+  delete menu;
+  return nullptr;
+}
+
+void CandidateCard::showContextMenu(const QPoint& position) {
+  std::unique_ptr<QMenu> menu(body_->createStandardContextMenu(position));
+  // The cursor lands on the nearer edge of the clicked character: step back when that is its right edge.
+  const QTextCursor cursor = body_->cursorForPosition(position);
+  const int clicked = cursor.position() - (body_->cursorRect(cursor).left() > position.x() ? 1 : 0);
+  if (!rewriting_) {
+    if (QMenu* alternatives = alternativesMenu(tokenAt(clicked), menu.get())) {
+      menu->addSeparator();
+      menu->addMenu(alternatives);
+    }
+  }
+  menu->exec(body_->viewport()->mapToGlobal(position));
 }
 
 void CandidateCard::enableActions(bool enabled) {

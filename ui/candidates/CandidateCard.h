@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One of the K continuations: streams its tokens as they arrive, each shaded by how surprised the model was
 // (tooltip: the token's log-probability), then shows perplexity and probe scores. Its text can be inserted,
-// replace the selection, or be continued from.
+// replace the selection, or be continued from. Once finished, right-clicking a token offers the tokens the
+// model weighed there: picking one asks for the continuation to be written again from it.
 #pragma once
 
 #include <QColor>
 #include <QFrame>
+#include <QVector>
 
 #include "dglm/generator.h"
 #include "plot/RunningPerplexity.h"
 
 class QLabel;
+class QMenu;
 class QPushButton;
 class QTextBrowser;
 
@@ -29,24 +32,45 @@ class CandidateCard : public QFrame {
   void appendToken(const QString& text, double logprob);
   // The final text replaces the streamed one (the core may tidy whitespace); `scores` is HTML-free text.
   void finish(const dglm::Candidate& candidate, const QString& scores);
+  // The run stopped or failed: a card being rewritten shows its previous candidate again.
   void markStopped();
+  // The continuation is being written again from a picked token: its tokens stream in anew.
+  void beginRewrite();
+  bool isRewriting() const { return rewriting_; }
   QString text() const { return text_; }
+  // The last finished candidate (empty before the first).
+  const dglm::Candidate& candidate() const { return candidate_; }
   QTextBrowser* body() const { return body_; }
+
+  // The token of the finished candidate at a character position of the body; -1 when none (still streaming,
+  // or text that no longer lines up with its tokens).
+  int tokenAt(int position) const;
+  // "Write on with another token" for token `tokenIndex`: one action per alternative the model weighed
+  // there, other than the token it drew; null when there are none.
+  QMenu* alternativesMenu(int tokenIndex, QWidget* parent);
 
  signals:
   void insertRequested(const QString& text);
   void replaceRequested(const QString& text);
   // Insert this text, then write on from the end of it.
   void continueRequested(const QString& text);
+  // Write this candidate again: its tokens before tokenIndex, then tokenId, then whatever follows.
+  void rewriteRequested(int sample, int tokenIndex, int tokenId);
 
  private:
   void appendShaded(const QString& text, double logprob);
+  void showCandidate();
+  void showContextMenu(const QPoint& position);
   void updateStatus(const QString& extra = {});
   void enableActions(bool enabled);
 
   int sample_;
   QString text_;
   RunningPerplexity perplexity_;
+  dglm::Candidate candidate_;
+  QString scores_;
+  QVector<int> tokenEnds_;  // character position after each token of candidate_; empty: no picking
+  bool rewriting_ = false;
   QLabel* title_ = nullptr;
   QTextBrowser* body_ = nullptr;
   QLabel* status_ = nullptr;

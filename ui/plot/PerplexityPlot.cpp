@@ -54,6 +54,13 @@ void PerplexityPlot::addToken(int series, double logprob) {
   replot(QCustomPlot::rpQueuedReplot);  // many tokens per frame coalesce into one repaint
 }
 
+void PerplexityPlot::restartSeries(int series) {
+  if (series < 0 || series >= series_.size()) return;
+  series_[series] = {};
+  graph(series)->data()->clear();
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
 void addPlotExportMenu(QCustomPlot* plot) {
   plot->setContextMenuPolicy(Qt::CustomContextMenu);
   QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint& position) {

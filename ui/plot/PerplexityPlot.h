@@ -27,6 +27,8 @@ class PerplexityPlot : public QCustomPlot {
   // Any curves, e.g. compare mode's samples coloured per pane.
   void startSeries(const QVector<Series>& series);
   void addToken(int series, double logprob);
+  // Empties one curve, to be drawn again (a candidate written again from a picked token).
+  void restartSeries(int series);
 
  private:
   QVector<RunningPerplexity> series_;

@@ -9,6 +9,7 @@
 void registerCoreMetaTypes() {
   qRegisterMetaType<dglm::GenerateParams>();
   qRegisterMetaType<dglm::GenerateResult>();
+  qRegisterMetaType<dglm::RewriteParams>();
   qRegisterMetaType<dglm::ModelInfo>();
   qRegisterMetaType<DeviceChoice>();
   qRegisterMetaType<GenerationSettings>();

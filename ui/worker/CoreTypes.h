@@ -15,6 +15,7 @@
 
 Q_DECLARE_METATYPE(dglm::GenerateParams)
 Q_DECLARE_METATYPE(dglm::GenerateResult)
+Q_DECLARE_METATYPE(dglm::RewriteParams)
 Q_DECLARE_METATYPE(dglm::ModelInfo)
 
 // Where the model runs, as the device picker offers it: Auto takes CUDA when the core reports it available.

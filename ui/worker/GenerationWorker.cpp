@@ -84,6 +84,16 @@ void GenerationWorker::loadModel(quint64 loadId, const QString& directory, const
 }
 
 void GenerationWorker::generate(quint64 requestId, const dglm::GenerateParams& params) {
+  runRequest(requestId, [&](const dglm::GenerateCallbacks& callbacks) { return generator_->run(params, callbacks); });
+}
+
+void GenerationWorker::rewrite(quint64 requestId, const dglm::RewriteParams& params) {
+  runRequest(requestId,
+             [&](const dglm::GenerateCallbacks& callbacks) { return generator_->rewrite(params, callbacks); });
+}
+
+void GenerationWorker::runRequest(quint64 requestId,
+                                  const std::function<dglm::GenerateResult(const dglm::GenerateCallbacks&)>& write) {
   if (isAbandoned(requestId)) {  // queued behind a newer request: never started
     emit cancelled(requestId);
     return;
@@ -102,7 +112,7 @@ void GenerationWorker::generate(quint64 requestId, const dglm::GenerateParams& p
     if (!isAbandoned(requestId)) emit this->token(requestId, sample, QString::fromStdString(token.text), token.logprob);
   };
   try {
-    const dglm::GenerateResult result = generator_->run(params, callbacks);
+    const dglm::GenerateResult result = write(callbacks);
     if (result.status == dglm::Status::Cancelled || isAbandoned(requestId)) {
       emit cancelled(requestId);
     } else {

@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QString>
 #include <atomic>
+#include <functional>
 #include <optional>
 
 #include "worker/CoreTypes.h"
@@ -43,6 +44,8 @@ class GenerationWorker : public QObject {
   // skipped with a warning).
   void loadModel(quint64 loadId, const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
   void generate(quint64 requestId, const dglm::GenerateParams& params);
+  // Writes a candidate again from a token the writer picked; a request like any generation.
+  void rewrite(quint64 requestId, const dglm::RewriteParams& params);
   void trainProbe(quint64 jobId, const ProbeTrainingRequest& request);
 
  signals:
@@ -67,6 +70,9 @@ class GenerationWorker : public QObject {
   void trainingCancelled(quint64 jobId);
 
  private:
+  // Runs one request through `write` (a Generator call with these callbacks) and reports how it ended.
+  void runRequest(quint64 requestId,
+                  const std::function<dglm::GenerateResult(const dglm::GenerateCallbacks&)>& write);
   bool isAbandoned(quint64 requestId) const;
   bool isTrainingAbandoned(quint64 jobId) const;
   bool isLoadAbandoned(quint64 loadId) const;

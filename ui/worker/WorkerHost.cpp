@@ -11,6 +11,7 @@ WorkerHost::WorkerHost(QObject* parent) : QObject(parent), worker_(new Generatio
 
   connect(this, &WorkerHost::loadRequested, worker_, &GenerationWorker::loadModel, Qt::QueuedConnection);
   connect(this, &WorkerHost::generateRequested, worker_, &GenerationWorker::generate, Qt::QueuedConnection);
+  connect(this, &WorkerHost::rewriteRequested, worker_, &GenerationWorker::rewrite, Qt::QueuedConnection);
   connect(this, &WorkerHost::trainProbeRequested, worker_, &GenerationWorker::trainProbe, Qt::QueuedConnection);
 
   // Signal to signal, queued: everything below arrives on the GUI thread.
@@ -58,6 +59,13 @@ QVector<quint64> WorkerHost::generateBatch(const QVector<dglm::GenerateParams>& 
   worker_->supersede(ids.first(), ids.last());  // before queuing, so that the running request aborts right away
   for (qsizetype i = 0; i < batch.size(); ++i) emit generateRequested(ids[i], batch[i]);
   return ids;
+}
+
+quint64 WorkerHost::rewrite(const dglm::RewriteParams& params) {
+  const quint64 requestId = ++latestRequestId_;
+  worker_->supersede(requestId, requestId);
+  emit rewriteRequested(requestId, params);
+  return requestId;
 }
 
 void WorkerHost::stop() { worker_->stop(); }

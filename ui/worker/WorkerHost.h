@@ -29,6 +29,8 @@ class WorkerHost : public QObject {
   // Starts one request per entry, run one after the other; together they supersede any running request but
   // never each other. Returns their ids in order.
   QVector<quint64> generateBatch(const QVector<dglm::GenerateParams>& batch);
+  // Starts writing a candidate again from a picked token (Generator::rewrite); supersedes like generate().
+  quint64 rewrite(const dglm::RewriteParams& params);
   void stop();
   quint64 latestRequestId() const { return latestRequestId_; }
 
@@ -58,6 +60,7 @@ class WorkerHost : public QObject {
   // To the worker (queued: it lives on the other thread).
   void loadRequested(quint64 loadId, const QString& directory, const QString& userProbeDirectory, DeviceChoice device);
   void generateRequested(quint64 requestId, const dglm::GenerateParams& params);
+  void rewriteRequested(quint64 requestId, const dglm::RewriteParams& params);
   void trainProbeRequested(quint64 jobId, const ProbeTrainingRequest& request);
 
  private:

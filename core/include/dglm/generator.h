@@ -27,6 +27,7 @@ struct DecodingParams {
   float temperature = 1.0f;
   float top_p = 0.9f;
   float repetition_penalty = 1.2f;
+  int alternatives = 5;  // most likely tokens kept with each step (Token::alternatives); 0: none
 };
 
 struct GenerateParams {
@@ -48,10 +49,20 @@ struct GenerateParams {
 enum class Stage { Encode, Diffusion, Prompt, Decode, Score };
 const char* to_string(Stage stage);
 
+// A token the decoder weighed at one step of a continuation.
+struct TokenChoice {
+  int id = 0;
+  std::string text;   // the text it adds to the continuation before it
+  float logprob = 0;  // as Token::logprob
+};
+
 struct Token {
   int id = 0;
   std::string text;      // the text this token added to the continuation
   float logprob = 0;     // natural log-probability under the decoder's sampling distribution before processors
+  // The step's most likely tokens, most likely first (the sampled one too, when it was among them): what a
+  // writer may pick instead, to write on from there with Generator::rewrite.
+  std::vector<TokenChoice> alternatives;
 };
 
 struct GenerateCallbacks {
@@ -75,6 +86,20 @@ struct StageTimes {
   double first_token_s = 0;  // from the call to the first streamed token
 };
 
+// Writes a continuation again from the same proposal: its first tokens are kept as given (typically the
+// tokens of a candidate up to a position, the last one replaced by one of its alternatives), the rest sampled
+// afresh. The proposal is re-noised at sigma2 as in a generation.
+struct RewriteParams {
+  std::string prefix;             // the prefix the candidate continued
+  std::vector<float> proposal;    // Candidate::proposal of the candidate
+  std::vector<int> kept_tokens;   // token ids the continuation starts with; may be empty
+  int samples = 1;
+  int max_new_tokens = 32;        // length of the whole continuation, kept tokens included
+  float sigma2 = 0.05f;
+  DecodingParams decoding;
+  std::uint64_t seed = 0;
+};
+
 enum class Status { Ok, Cancelled };
 
 struct GenerateResult {
@@ -91,6 +116,11 @@ class Generator {
   // false, or any callback throwing Error(Cancelled), ends the run with Status::Cancelled; a dglm::Error thrown
   // by a callback passes through, any other exception is reported as Error(Internal) with its message.
   GenerateResult run(const GenerateParams& params, const GenerateCallbacks& callbacks = {});
+  // As run, from a candidate's proposal instead of a diffusion sample. Kept tokens are streamed too, and the
+  // candidates' tokens and perplexity cover them. Throws Error(InvalidArgument) naming the field for a
+  // proposal of the wrong size, a kept token outside the vocabulary (or the end of text), or more kept tokens
+  // than max_new_tokens. Progress stages: Prompt, Decode, Score.
+  GenerateResult rewrite(const RewriteParams& params, const GenerateCallbacks& callbacks = {});
 
  private:
   Model model_;

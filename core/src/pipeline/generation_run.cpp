@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "decoding/logit_processors.h"
 #include "diffusion/schedule.h"
@@ -51,6 +52,7 @@ void validate(const GenerateParams& p) {
           "must be in (0, 1]");
   require(std::isfinite(p.decoding.repetition_penalty) && p.decoding.repetition_penalty > 0,
           "decoding.repetition_penalty", "must be > 0");
+  require(p.decoding.alternatives >= 0, "decoding.alternatives", "must be at least 0");
 }
 
 torch::Tensor soft_prompts(nn::PromptGenerator& prompt, const torch::Tensor& x, const torch::Tensor& eps,
@@ -114,28 +116,58 @@ std::vector<int64_t> GenerationRun::decoder_context(int reserved) {
 }
 
 void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Tensor& soft_prompts,
-                           const StepLogitsHook& hook) {
+                           const StepLogitsHook& hook, const std::vector<int>& kept) {
   const auto started = Clock::now();
   const auto K = samples();
   const auto eos = model.tokenizer->eos_id();
   report(Stage::Decode, 0);
   auto history = torch::tensor(context).unsqueeze(0).expand({K, -1}).contiguous();
+  const auto n_kept = static_cast<int64_t>(kept.size());
+  torch::Tensor kept_ids;
+  if (n_kept > 0) kept_ids = torch::tensor(std::vector<int64_t>(kept.begin(), kept.end())).unsqueeze(0).expand({K, -1});
   nn::KVCache cache;
-  auto logits = model.decoder->forward(decoder_input(model.decoder, history.to(model.device), soft_prompts), &cache)
-                    .select(1, -1);
+  // One pass over everything given: its last n_kept + 1 positions predict the kept tokens and the first new one.
+  const auto given_logits =
+      model.decoder->forward(decoder_input(model.decoder, history.to(model.device), soft_prompts,
+                                           n_kept > 0 ? kept_ids.to(model.device) : torch::Tensor()),
+                             &cache)
+          .narrow(1, -(n_kept + 1), n_kept + 1)
+          .to(torch::kCPU, torch::kFloat);
 
   const auto& d = params.decoding;
   LogitChain chain;
   if (d.repetition_penalty != 1) chain.add(std::make_unique<RepetitionPenalty>(d.repetition_penalty));
   if (d.temperature != 1) chain.add(std::make_unique<Temperature>(d.temperature));
   if (d.top_p < 1) chain.add(std::make_unique<TopP>(d.top_p));
+  const auto vocab = given_logits.size(2);
+  const int64_t n_alternatives = std::min<int64_t>(d.alternatives, vocab);
+  // Log-probabilities [K, V] of one step and its most likely tokens.
+  struct Step {
+    torch::Tensor logprobs, top_logprobs, top_ids;
+  };
+  const auto step_of = [&](const torch::Tensor& logits) {
+    Step s{torch::log_softmax(logits, -1), {}, {}};
+    std::tie(s.top_logprobs, s.top_ids) = s.logprobs.topk(n_alternatives, -1);
+    return s;
+  };
 
   result_.candidates.assign(static_cast<std::size_t>(K), {});
   std::vector<std::vector<int>> generated(static_cast<std::size_t>(K));
+  for (int64_t i = 0; i < n_kept; ++i) {
+    const auto step = step_of(given_logits.select(1, i));
+    const int id = kept[static_cast<std::size_t>(i)];
+    for (int64_t k = 0; k < K; ++k)
+      emit(k, id, step.logprobs[k][id].item<float>(), step.top_ids, step.top_logprobs,
+           generated[static_cast<std::size_t>(k)]);
+    report(Stage::Decode, static_cast<float>(i + 1) / static_cast<float>(params.max_new_tokens));
+  }
+  if (n_kept > 0) history = torch::cat({history, kept_ids}, 1);
+
+  auto logits = given_logits.select(1, -1);
   std::vector<bool> done(static_cast<std::size_t>(K), false);
-  for (int step = 0; step < params.max_new_tokens; ++step) {
+  for (int64_t step = n_kept; step < params.max_new_tokens; ++step) {
     auto processed = logits.to(torch::kCPU, torch::kFloat).clone();
-    const auto logprobs = torch::log_softmax(processed, -1);
+    const auto weighed = step_of(processed);
     chain.apply(processed, history);
     if (hook) hook(processed, generated);
     const auto next = sample_tokens(processed, rng_);
@@ -146,7 +178,8 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Ten
         done[static_cast<std::size_t>(k)] = true;
         continue;
       }
-      emit(k, id, logprobs[k][id].item<float>(), generated[static_cast<std::size_t>(k)]);
+      emit(k, id, weighed.logprobs[k][id].item<float>(), weighed.top_ids, weighed.top_logprobs,
+           generated[static_cast<std::size_t>(k)]);
     }
     report(Stage::Decode, static_cast<float>(step + 1) / static_cast<float>(params.max_new_tokens));
     if (std::all_of(done.begin(), done.end(), [](bool finished) { return finished; }) ||
@@ -163,19 +196,32 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Ten
   result_.times.decode_s = seconds_since(started);
 }
 
-// Appends a token and streams the text it added (decoding the whole continuation keeps spacing right).
-void GenerationRun::emit(int64_t k, int id, float logprob, std::vector<int>& ids) {
-  auto& c = result_.candidates[static_cast<std::size_t>(k)];
+std::string GenerationRun::text_with(std::vector<int> ids, int id) const {
   ids.push_back(id);
   auto text = model.tokenizer->decode(ids);
   // SentencePiece drops the word-start mark of a text's first piece; after a prefix that mark is a space.
   static const std::string kWordStart = "\xe2\x96\x81";  // U+2581
   if (model.tokenizer->piece(ids.front()).rfind(kWordStart, 0) == 0) text.insert(0, " ");
-  Token token{id, text.substr(std::min(text.size(), c.text.size())), logprob};
+  return text;
+}
+
+// Decoding the whole continuation, not the piece alone, keeps spacing right.
+void GenerationRun::emit(int64_t k, int id, float logprob, const torch::Tensor& top_ids,
+                         const torch::Tensor& top_logprobs, std::vector<int>& ids) {
+  auto& c = result_.candidates[static_cast<std::size_t>(k)];
+  const auto added = [&](const std::string& text) { return text.substr(std::min(text.size(), c.text.size())); };
+  Token token{id, {}, logprob, {}};
+  for (int64_t j = 0; j < top_ids.size(1); ++j) {
+    const int choice = static_cast<int>(top_ids[k][j].item<int64_t>());
+    token.alternatives.push_back({choice, added(text_with(ids, choice)), top_logprobs[k][j].item<float>()});
+  }
+  auto text = text_with(ids, id);
+  token.text = added(text);
+  ids.push_back(id);
   c.text = std::move(text);
-  c.tokens.push_back(token);
+  c.tokens.push_back(std::move(token));
   if (result_.times.first_token_s == 0) result_.times.first_token_s = seconds_since(start_);
-  if (callbacks_.token) callbacks_.token(static_cast<int>(k), token);
+  if (callbacks_.token) callbacks_.token(static_cast<int>(k), c.tokens.back());
 }
 
 void GenerationRun::score() {

@@ -64,9 +64,11 @@ class GenerationRun {
 
   // Decodes K continuations of [context][soft_prompts] in one batch with the KV cache, the logit processors of
   // params.decoding and `hook` (after the processors), streaming each token. soft_prompts [K, P, d] on the
-  // model's device, or undefined for plain autoregressive decoding. Fills the candidates' text, tokens and
+  // model's device, or undefined for plain autoregressive decoding. Every continuation starts with `kept`
+  // (given, not sampled, but streamed and scored like the rest). Fills the candidates' text, tokens and
   // perplexity, and times.decode_s / first_token_s.
-  void decode(const std::vector<int64_t>& context, const torch::Tensor& soft_prompts, const StepLogitsHook& hook = {});
+  void decode(const std::vector<int64_t>& context, const torch::Tensor& soft_prompts, const StepLogitsHook& hook = {},
+              const std::vector<int>& kept = {});
 
   // Class probabilities of every loaded probe for the re-encoded continuations; times.score_s.
   void score();
@@ -80,7 +82,12 @@ class GenerationRun {
   const GenerateParams& params;
 
  private:
-  void emit(int64_t k, int id, float logprob, std::vector<int>& ids);
+  // Appends token `id` to sample k's continuation `ids` and streams it, with the step's most likely tokens
+  // (row k of top_ids / top_logprobs [K, n]).
+  void emit(int64_t k, int id, float logprob, const torch::Tensor& top_ids, const torch::Tensor& top_logprobs,
+            std::vector<int>& ids);
+  // The continuation's text with `id` appended to `ids`.
+  std::string text_with(std::vector<int> ids, int id) const;
 
   const GenerateCallbacks& callbacks_;
   at::Generator rng_;

@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "diffusion/guidance.h"
 #include "diffusion/sampler.h"
@@ -17,6 +18,33 @@ namespace {
 
 using pipeline::Clock;
 using pipeline::seconds_since;
+
+// What a generation and a rewrite share once the proposals [K, D] (standardised) are known: re-noise them at
+// sigma^2 into soft prompts, decode (starting with `kept`), score, and keep each candidate's unit-norm proposal.
+void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tensor& proposals,
+                const std::vector<int>& kept = {}) {
+  auto& times = run.result().times;
+  const auto t = Clock::now();
+  run.report(Stage::Prompt, 0);
+  const double a = diffusion::proposal_alpha_bar(run.params.sigma2);
+  const auto eps = torch::randn(proposals.sizes(), run.rng()).to(m.device);
+  const auto soft_prompts =
+      pipeline::soft_prompts(m.prompt, proposals, eps, torch::full({run.samples()}, a, torch::kFloat).to(m.device));
+  run.report(Stage::Prompt, 1);
+  times.prompt_s = seconds_since(t);
+
+  // [bos][prefix][soft prompts][continuation] must fit the decoder's learned positions.
+  run.decode(run.decoder_context(static_cast<int>(soft_prompts.size(1))), soft_prompts, {}, kept);
+  run.score();
+
+  const auto raw = m.unstandardise(proposals);
+  const auto unit_proposals = (raw / raw.norm(2, 1, true)).to(torch::kCPU);
+  for (int64_t k = 0; k < run.samples(); ++k) {
+    const auto row = unit_proposals[k].contiguous();
+    run.result().candidates[static_cast<std::size_t>(k)].proposal.assign(row.data_ptr<float>(),
+                                                                        row.data_ptr<float>() + row.numel());
+  }
+}
 
 // DGLM: the shared decoding loop, fed with soft prompts made from a guided diffusion proposal.
 class DglmRun {
@@ -44,19 +72,7 @@ class DglmRun {
     const auto proposals = sample_proposals(cond, conditional, terms);
     times.diffusion_s = seconds_since(t);
 
-    t = Clock::now();
-    run_.report(Stage::Prompt, 0);
-    const double a = diffusion::proposal_alpha_bar(p_.sigma2);
-    const auto eps = torch::randn(proposals.sizes(), run_.rng()).to(m_.device);
-    const auto soft_prompts =
-        pipeline::soft_prompts(m_.prompt, proposals, eps, torch::full({K()}, a, torch::kFloat).to(m_.device));
-    run_.report(Stage::Prompt, 1);
-    times.prompt_s = seconds_since(t);
-
-    // [bos][prefix][soft prompts][continuation] must fit the decoder's learned positions.
-    run_.decode(run_.decoder_context(static_cast<int>(soft_prompts.size(1))), soft_prompts);
-    run_.score();
-    store_proposals(proposals);
+    write_from(run_, m_, proposals);
     return run_.take_result();
   }
 
@@ -97,21 +113,38 @@ class DglmRun {
     return x0.to(m_.device);
   }
 
-  // The unit-norm semantic embeddings the continuations were written from.
-  void store_proposals(const torch::Tensor& proposals) {
-    const auto raw = m_.unstandardise(proposals);
-    const auto unit_proposals = (raw / raw.norm(2, 1, true)).to(torch::kCPU);
-    for (int64_t k = 0; k < K(); ++k) {
-      const auto row = unit_proposals[k].contiguous();
-      run_.result().candidates[static_cast<std::size_t>(k)].proposal.assign(row.data_ptr<float>(),
-                                                                             row.data_ptr<float>() + row.numel());
-    }
-  }
-
   pipeline::GenerationRun run_;
   Model::Impl& m_;
   const GenerateParams& p_;
 };
+
+// A continuation written again from a candidate's proposal, its first tokens given.
+GenerateResult rewrite_run(Model::Impl& m, const RewriteParams& p, const GenerateParams& common,
+                           const GenerateCallbacks& callbacks) {
+  const auto D = static_cast<std::size_t>(m.info.config.latent_dim);
+  pipeline::require(p.proposal.size() == D, "proposal",
+                    "has " + std::to_string(p.proposal.size()) + " values; this model's embeddings have " +
+                        std::to_string(D));
+  const auto unit = torch::tensor(p.proposal);
+  const double norm = unit.norm().item<double>();
+  pipeline::require(std::isfinite(norm) && norm > 0, "proposal", "must be finite and not all zero");
+  pipeline::require(p.kept_tokens.size() <= static_cast<std::size_t>(p.max_new_tokens), "kept_tokens",
+                    "holds " + std::to_string(p.kept_tokens.size()) + " tokens, more than max_new_tokens (" +
+                        std::to_string(p.max_new_tokens) + ")");
+  const int vocab = m.tokenizer->vocab_size();
+  for (std::size_t i = 0; i < p.kept_tokens.size(); ++i) {
+    const int id = p.kept_tokens[i];
+    pipeline::require(id >= 0 && id < vocab && id != m.tokenizer->eos_id(), "kept_tokens",
+                      "token " + std::to_string(i) + " (id " + std::to_string(id) +
+                          ") is not a token this model writes");
+  }
+  pipeline::GenerationRun run(m, common, callbacks);
+  const auto proposals = m.standardise((unit / norm).to(m.device)).unsqueeze(0).expand({p.samples, -1});
+  write_from(run, m, proposals, p.kept_tokens);
+  auto result = run.take_result();
+  for (auto& c : result.candidates) c.proposal = p.proposal;  // as given, not its round trip through float maths
+  return result;
+}
 
 }  // namespace
 
@@ -132,6 +165,17 @@ Generator::Generator(Model model) : model_(std::move(model)) {}
 
 GenerateResult Generator::run(const GenerateParams& params, const GenerateCallbacks& callbacks) {
   return pipeline::run_guarded(params, [&] { return DglmRun(*model_.impl(), params, callbacks).execute(); });
+}
+
+GenerateResult Generator::rewrite(const RewriteParams& params, const GenerateCallbacks& callbacks) {
+  GenerateParams common;  // what decoding needs; the diffusion's fields stay at their (valid) defaults
+  common.prefix = params.prefix;
+  common.samples = params.samples;
+  common.max_new_tokens = params.max_new_tokens;
+  common.sigma2 = params.sigma2;
+  common.decoding = params.decoding;
+  common.seed = params.seed;
+  return pipeline::run_guarded(common, [&] { return rewrite_run(*model_.impl(), params, common, callbacks); });
 }
 
 }  // namespace dglm
