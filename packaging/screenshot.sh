@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Saves the README's screenshots: DGLM Writer's main window to docs/screenshots/main-window.png (also used by
 # the AppStream metadata), then a tour into docs/screenshots/tour/: a prefix with sliders set, K = 4
-# continuations, compare mode with two settings, a probe trained from tests/data/csv/formality.csv and its new
-# slider. The app drives itself (`--screenshot`, `--tour`); nothing fakes input events. Runs headless: Qt's
+# continuations, another token picked in the first card and that card written again, compare mode with two
+# settings, a probe trained from tests/data/csv/formality.csv and its new slider. The app drives itself (`--screenshot`, `--tour`); nothing fakes input events. Runs headless: Qt's
 # offscreen platform, or a virtual X server with DGLM_USE_XVFB=1.
 # Usage: packaging/screenshot.sh [BUILD_DIR] [MODEL_DIR]
 #   BUILD_DIR defaults to build/dev; MODEL_DIR to $DGLM_MODEL_DIR, then the shipped models/default, then the
