@@ -94,6 +94,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
       plot_(new PerplexityPlot),
       scorePlot_(new ProbeScorePlot),
       history_(new HistoryModel(this)),
+      historyWriter_(new HistoryWriter(historyPath(), this)),  // options_ is set by now
       autosave_(new Autosave(options.dataDirectory + "/draft.txt", options.dataDirectory + "/recovery.txt",
                              Autosave::kDefaultIntervalMs, this)),
       presets_(std::make_unique<PresetStore>(options.dataDirectory + "/presets.json")) {
@@ -362,6 +363,9 @@ void MainWindow::restoreHistory() {
   const HistoryLoad load = loadHistory(historyPath(), *history_);
   historyWritable_ = load.writable;
   if (!load.warning.isEmpty()) statusBar()->showMessage(load.warning, 30000);
+  connect(historyWriter_, &HistoryWriter::failed, this, [this](const QString& message) {
+    statusBar()->showMessage(tr("History not saved: %1").arg(message), 15000);
+  });
 }
 
 QString MainWindow::historyPath() const { return options_.dataDirectory + QStringLiteral("/history.json"); }
@@ -620,10 +624,7 @@ void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& resul
   for (const CandidateCard* card : cards_) shown.push_back(card->candidate());
   scorePlot_->showScores(shown, runningSettings_, probes_);
   history_->addRun(runningPrefix_, runningSettings_, kept);
-  QString historyError;
-  if (historyWritable_ && !saveHistory(historyPath(), *history_, &historyError)) {
-    statusBar()->showMessage(tr("History not saved: %1").arg(historyError), 15000);
-  }
+  if (historyWritable_) historyWriter_->save(history_->toJson());
   if (result.times.decode_s > 0 && tokensThisRun_ > 0) {
     speedLabel_->setText(tr("%1 tokens/s").arg(tokensThisRun_ / result.times.decode_s, 0, 'f', 1));
   }

@@ -17,6 +17,7 @@ class CompareWindow;
 class DraftEditor;
 class GuidancePanel;
 class HistoryModel;
+class HistoryWriter;
 class PerplexityPlot;
 class ProbeScorePlot;
 class PresetStore;
@@ -46,6 +47,7 @@ class MainWindow : public QMainWindow {
   GuidancePanel* guidancePanel() const { return guidance_; }
   QVector<CandidateCard*> candidateCards() const { return cards_; }
   HistoryModel* historyModel() const { return history_; }
+  HistoryWriter* historyWriter() const { return historyWriter_; }
   WorkerHost* workerHost() const { return host_; }
   PerplexityPlot* perplexityPlot() const { return plot_; }
   ProbeScorePlot* probeScorePlot() const { return scorePlot_; }
@@ -114,6 +116,7 @@ class MainWindow : public QMainWindow {
   PerplexityPlot* plot_ = nullptr;
   ProbeScorePlot* scorePlot_ = nullptr;
   HistoryModel* history_ = nullptr;
+  HistoryWriter* historyWriter_ = nullptr;
   Autosave* autosave_ = nullptr;
   std::unique_ptr<PresetStore> presets_;
   ProbeTrainingDialog* probeTraining_ = nullptr;

@@ -56,8 +56,10 @@ class TestHistoryModel : public QObject {
     saved.addRun("Once upon a time", steered, {{"there was a fox.", 12.5}, {"a king.", 30.0}});
     saved.addRun("Once upon a time", {}, {{"it rained.", 8.0}});
     saved.addRun("Another prefix", {}, {});
-    QString error;
-    QVERIFY2(saveHistory(path, saved, &error), qPrintable(error));
+    {
+      HistoryWriter writer(path);
+      writer.save(saved.toJson());
+    }  // the writer waits for its last write
 
     HistoryModel loaded;
     QAbstractItemModelTester tester(&loaded, QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -78,6 +80,35 @@ class TestHistoryModel : public QObject {
     loaded.addRun("Another prefix", {}, {{"more", 2.0}});  // runs after a restore join their prefix
     QCOMPARE(loaded.rowCount(), 2);
     QCOMPARE(loaded.rowCount(loaded.index(1, 0)), 2);
+  }
+
+  // Snapshots are written in order, newest last (older ones may be skipped); a failed write says where.
+  void writerKeepsTheNewestSnapshotAndReportsFailures() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("history.json");
+    HistoryModel model;
+    HistoryWriter writer(path);
+    QSignalSpy failed(&writer, &HistoryWriter::failed);
+    for (int run = 0; run < 20; ++run) {
+      model.addRun("p", {}, {{QString::number(run), 1.0}});
+      writer.save(model.toJson());
+    }
+    writer.waitForWrites();
+    HistoryModel loaded;
+    QVERIFY(loadHistory(path, loaded).warning.isEmpty());
+    QCOMPARE(loaded.toJson(), model.toJson());
+    QCOMPARE(loaded.rowCount(loaded.index(0, 0)), 20);
+
+    QFile blocker(dir.filePath("not-a-folder"));  // a file where the history's folder should be
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    HistoryWriter blocked(dir.filePath("not-a-folder/history.json"));
+    QSignalSpy blockedFailed(&blocked, &HistoryWriter::failed);
+    blocked.save(model.toJson());
+    QVERIFY(blockedFailed.wait(10000));
+    QVERIFY2(blockedFailed.first().first().toString().contains("not-a-folder/history.json"),
+             qPrintable(blockedFailed.first().first().toString()));
+    QVERIFY(failed.isEmpty());
   }
 
   void missingFileIsAnEmptyHistory() {

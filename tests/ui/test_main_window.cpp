@@ -25,6 +25,7 @@
 #include "editor/DraftEditor.h"
 #include "guidance/GuidancePanel.h"
 #include "history/HistoryModel.h"
+#include "persistence/HistoryFile.h"
 #include "plot/PerplexityPlot.h"
 #include "plot/ProbeScorePlot.h"
 #include "worker/WorkerHost.h"
@@ -112,6 +113,7 @@ class TestMainWindow : public QObject {
     // The next run starts a new history file.
     loadTinyModel(window);
     generateOnce(window, "A fresh start");
+    window.historyWriter()->waitForWrites();  // written off the GUI thread
     QCOMPARE(MainWindow(options()).historyModel()->rowCount(), 1);
     QVERIFY(QFile::exists(path + ".corrupt"));
   }

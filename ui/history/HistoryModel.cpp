@@ -19,6 +19,7 @@ struct HistoryModel::Node {
   GenerationSettings settings;
   double perplexity = 0;
   QDateTime created;
+  QJsonObject json;  // a run as the history file keeps it, made once: saving a long history stays cheap
   Node* parent = nullptr;
   std::vector<std::unique_ptr<Node>> children;
 
@@ -52,7 +53,9 @@ HistoryModel::Node* HistoryModel::appendRun(Node* prefix, const GenerationSettin
   run->settings = settings;
   run->created = created;
   run->parent = prefix;
+  QJsonArray candidatesJson;
   for (const HistoryCandidate& candidate : candidates) {
+    candidatesJson.append(QJsonObject{{"text", candidate.text}, {"perplexity", candidate.perplexity}});
     auto node = std::make_unique<Node>();
     node->kind = NodeKind::Candidate;
     node->text = candidate.text;
@@ -61,6 +64,9 @@ HistoryModel::Node* HistoryModel::appendRun(Node* prefix, const GenerationSettin
     node->parent = run.get();
     run->children.push_back(std::move(node));
   }
+  run->json = QJsonObject{{"created", created.toString(Qt::ISODateWithMs)},
+                          {"settings", settings.toJson()},
+                          {"candidates", candidatesJson}};
   prefix->children.push_back(std::move(run));
   return prefix->children.back().get();
 }
@@ -96,15 +102,7 @@ QJsonArray HistoryModel::toJson() const {
   QJsonArray prefixes;
   for (const auto& prefix : root_->children) {
     QJsonArray runs;
-    for (const auto& run : prefix->children) {
-      QJsonArray candidates;
-      for (const auto& candidate : run->children) {
-        candidates.append(QJsonObject{{"text", candidate->text}, {"perplexity", candidate->perplexity}});
-      }
-      runs.append(QJsonObject{{"created", run->created.toString(Qt::ISODateWithMs)},
-                              {"settings", run->settings.toJson()},
-                              {"candidates", candidates}});
-    }
+    for (const auto& run : prefix->children) runs.append(run->json);
     prefixes.append(QJsonObject{
         {"prefix", prefix->text}, {"created", prefix->created.toString(Qt::ISODateWithMs)}, {"runs", runs}});
   }

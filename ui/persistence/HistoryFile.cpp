@@ -59,7 +59,23 @@ HistoryLoad loadHistory(const QString& path, HistoryModel& history) {
           true};
 }
 
-bool saveHistory(const QString& path, const HistoryModel& history, QString* error) {
-  const QJsonObject root{{"format", kFormat}, {"version", kVersion}, {"history", history.toJson()}};
-  return writeFileAtomically(path, QJsonDocument(root).toJson(QJsonDocument::Compact), error);
+HistoryWriter::HistoryWriter(const QString& path, QObject* parent) : QObject(parent), path_(path) {
+  pool_.setMaxThreadCount(1);
 }
+
+HistoryWriter::~HistoryWriter() { waitForWrites(); }
+
+void HistoryWriter::save(const QJsonArray& history) {
+  const quint64 snapshot = ++latest_;
+  pool_.start([this, snapshot, history] {
+    if (snapshot != latest_.load()) return;  // a newer snapshot is queued behind this one
+    const QJsonObject root{{"format", kFormat}, {"version", kVersion}, {"history", history}};
+    QString error;
+    if (!writeFileAtomically(path_, QJsonDocument(root).toJson(QJsonDocument::Compact), &error)) {
+      // Delivered on this object's thread; the destructor waits for this task, so `this` outlives it.
+      QMetaObject::invokeMethod(this, [this, error] { emit failed(error); }, Qt::QueuedConnection);
+    }
+  });
+}
+
+void HistoryWriter::waitForWrites() { pool_.waitForDone(); }
