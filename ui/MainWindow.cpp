@@ -414,6 +414,7 @@ void MainWindow::openModel(const QString& directory) {
   // The current model (if any) stays usable until the new one has loaded: the worker swaps them only then.
   stageLabel_->setText(tr("Loading model…"));
   setBusy(true);  // Stop also cancels a load
+  for (CandidateCard* card : cards_) card->disablePicking();  // their proposals and tokens are this model's
   modelDirectory_ = directory;
   host_->loadModel(directory, userProbeDirectory(), deviceChoice());
 }
@@ -463,30 +464,38 @@ void MainWindow::rewriteCandidate(int sample, int tokenIndex, int tokenId) {
   CandidateCard* card = cards_[sample];
   const dglm::Candidate& candidate = card->candidate();
   if (tokenIndex < 0 || tokenIndex >= int(candidate.tokens.size())) return;
-  settleRewrite();  // a rewrite still running is superseded below: its card keeps its text
+  if (rewritingSample_ >= 0) interruptRun(tr("replaced by another pick"));
   // The cards are the last generation's: its prefix and settings, this card's proposal.
-  const dglm::GenerateParams run = toGenerateParams(runningPrefix_, runningSettings_);
   dglm::RewriteParams params;
-  params.prefix = run.prefix;
+  static_cast<dglm::WriteParams&>(params) = toGenerateParams(runningPrefix_, runningSettings_);
+  params.samples = 1;
   params.proposal = candidate.proposal;
   for (int i = 0; i < tokenIndex; ++i) params.kept_tokens.push_back(candidate.tokens[size_t(i)].id);
   params.kept_tokens.push_back(tokenId);
-  params.max_new_tokens = run.max_new_tokens;
-  params.sigma2 = run.sigma2;
-  params.decoding = run.decoding;
-  params.seed = run.seed;
+
+  const dglm::Token& replaced = candidate.tokens[size_t(tokenIndex)];
+  QString picked;
+  for (const dglm::TokenChoice& choice : replaced.alternatives) {
+    if (choice.id == tokenId) picked = QString::fromStdString(choice.text);
+  }
+  rewriteNote_ = tr("candidate %1 written again from token %2: “%3” for “%4”")
+                     .arg(sample + 1)
+                     .arg(tokenIndex + 1)
+                     .arg(picked, QString::fromStdString(replaced.text));
   card->beginRewrite();
   plot_->restartSeries(sample);
-  tokensThisRun_ = 0;
-  speedLabel_->clear();
+  speedLabel_->clear();  // kept tokens arrive at once: no speed to show for a rewrite
   rewritingSample_ = sample;
   runningRequest_ = host_->rewrite(params);
   setBusy(true);
 }
 
-void MainWindow::settleRewrite() {
-  if (rewritingSample_ < 0) return;
-  cards_[rewritingSample_]->markStopped();  // shows the candidate it started from again
+void MainWindow::interruptRun(const QString& reason) {
+  if (rewritingSample_ < 0) {
+    for (CandidateCard* card : cards_) card->markInterrupted(reason);
+    return;
+  }
+  cards_[rewritingSample_]->markInterrupted(reason);  // shows the candidate it started from again
   replotCard(rewritingSample_);
   rewritingSample_ = -1;
 }
@@ -600,11 +609,13 @@ void MainWindow::onProgress(quint64 requestId, int stage, double fraction) {
 
 void MainWindow::onToken(quint64 requestId, int sample, const QString& text, double logprob) {
   if (requestId != runningRequest_) return;
-  if (rewritingSample_ >= 0) sample = rewritingSample_;  // a rewrite writes one sample
+  const bool rewriting = rewritingSample_ >= 0;
+  if (rewriting) sample = rewritingSample_;  // a rewrite writes one sample
   if (sample < 0 || sample >= cards_.size()) return;
-  if (tokensThisRun_++ == 0) tokenClock_.start();
   cards_[sample]->appendToken(text, logprob);
   plot_->addToken(sample, logprob);
+  if (rewriting) return;
+  if (tokensThisRun_++ == 0) tokenClock_.start();
   const qint64 elapsedMs = tokenClock_.elapsed();
   if (elapsedMs > 200) speedLabel_->setText(tr("%1 tokens/s").arg(1000.0 * (tokensThisRun_ - 1) / elapsedMs, 0, 'f', 1));
 }
@@ -612,20 +623,21 @@ void MainWindow::onToken(quint64 requestId, int sample, const QString& text, dou
 void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& result) {
   if (requestId != runningRequest_) return;
   runningRequest_ = 0;
-  const int firstCard = qMax(rewritingSample_, 0);  // a rewrite's one candidate replaces its card's
+  const bool rewrite = rewritingSample_ >= 0;
+  const int firstCard = rewrite ? rewritingSample_ : 0;  // a rewrite's one candidate replaces its card's
   rewritingSample_ = -1;
-  QVector<HistoryCandidate> kept;
+  QVector<HistoryCandidate> historyCandidates;
   for (size_t i = 0; i < result.candidates.size() && firstCard + int(i) < cards_.size(); ++i) {
     const dglm::Candidate& candidate = result.candidates[i];
     cards_[firstCard + int(i)]->finish(candidate, describeScores(candidate, probes_));
-    kept.append({QString::fromStdString(candidate.text), candidate.perplexity});
+    historyCandidates.append({QString::fromStdString(candidate.text), candidate.perplexity});
   }
   std::vector<dglm::Candidate> shown;
   for (const CandidateCard* card : cards_) shown.push_back(card->candidate());
   scorePlot_->showScores(shown, runningSettings_, probes_);
-  history_->addRun(runningPrefix_, runningSettings_, kept);
+  history_->addRun(runningPrefix_, runningSettings_, historyCandidates, rewrite ? rewriteNote_ : QString());
   if (historyWritable_) historyWriter_->save(history_->toJson());
-  if (result.times.decode_s > 0 && tokensThisRun_ > 0) {
+  if (!rewrite && result.times.decode_s > 0 && tokensThisRun_ > 0) {
     speedLabel_->setText(tr("%1 tokens/s").arg(tokensThisRun_ / result.times.decode_s, 0, 'f', 1));
   }
   QStringList warnings;
@@ -638,7 +650,7 @@ void MainWindow::onFinished(quint64 requestId, const dglm::GenerateResult& resul
 void MainWindow::onFailed(quint64 requestId, const QString& message) {
   if (requestId != runningRequest_) return;
   runningRequest_ = 0;
-  settleRewrite();
+  interruptRun(tr("failed"));
   stageLabel_->setText(tr("Generation failed"));
   setBusy(false);
   showError(tr("Generation failed"), message);
@@ -648,10 +660,7 @@ void MainWindow::onFailed(quint64 requestId, const QString& message) {
 void MainWindow::onCancelled(quint64 requestId) {
   if (requestId != runningRequest_) return;  // a superseded request: its successor is already running
   runningRequest_ = 0;
-  if (rewritingSample_ < 0) {
-    for (CandidateCard* card : cards_) card->markStopped();
-  }
-  settleRewrite();
+  interruptRun(tr("stopped"));
   stageLabel_->setText(tr("Stopped"));
   setBusy(false);
   emit generationSettled();

@@ -94,8 +94,9 @@ class MainWindow : public QMainWindow {
   void resetCards(int samples);
   // Draws a card's curve again from its finished candidate.
   void replotCard(int sample);
-  // A rewrite that did not finish: its card shows the candidate it started from again.
-  void settleRewrite();
+  // The running request ended early (`reason`: stopped, failed…): the cards keep what streamed in, except a
+  // card being written again, which shows the candidate it started from.
+  void interruptRun(const QString& reason);
   void reloadPresetNames();
 
   void onModelLoaded(const dglm::ModelInfo& info, const QString& device);
@@ -140,6 +141,7 @@ class MainWindow : public QMainWindow {
   bool historyWritable_ = true;   // false: an unreadable history file is still in the way
   quint64 runningRequest_ = 0;  // 0: none
   int rewritingSample_ = -1;    // the card the running request writes again; -1: it writes all of them
+  QString rewriteNote_;         // what the history says of that rewrite
   QString runningPrefix_;
   GenerationSettings runningSettings_;
   QElapsedTimer tokenClock_;

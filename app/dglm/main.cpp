@@ -105,14 +105,18 @@ int generate(const std::string& model_dir, dglm::Device device, dglm::GeneratePa
   for (std::size_t k = 0; k < result.candidates.size(); ++k) {
     const auto& c = result.candidates[k];
     if (as_json) {
-      json tokens = json::array(), logprobs = json::array();
+      json tokens = json::array(), logprobs = json::array(), alternatives = json::array();
       for (const auto& t : c.tokens) {
         tokens.push_back(t.text);
         logprobs.push_back(t.logprob);
+        json choices = json::array();
+        for (const auto& choice : t.alternatives) choices.push_back({{"text", choice.text}, {"logprob", choice.logprob}});
+        alternatives.push_back(std::move(choices));
       }
-      std::cout << json{{"sample", k}, {"text", c.text}, {"tokens", tokens}, {"logprobs", logprobs},
-                        {"perplexity", c.perplexity}, {"probe_scores", c.probe_scores}}.dump()
-                << "\n";
+      json line{{"sample", k}, {"text", c.text}, {"tokens", tokens}, {"logprobs", logprobs},
+                {"perplexity", c.perplexity}, {"probe_scores", c.probe_scores}};
+      if (params.decoding.alternatives > 0) line["alternatives"] = alternatives;
+      std::cout << line.dump() << "\n";
     } else {
       std::printf("[%zu] (perplexity %.1f) %s%s\n", k, c.perplexity, params.prefix.c_str(), c.text.c_str());
     }
@@ -202,13 +206,16 @@ int main(int argc, char** argv) {
   gen->add_option("--repetition-penalty", params.decoding.repetition_penalty, "CTRL repetition penalty")
       ->capture_default_str();
   gen->add_option("--seed", params.seed, "random seed (same seed, same output on CPU)")->capture_default_str();
+  gen->add_option("--alternatives", params.decoding.alternatives,
+                  "with --json: the N likeliest tokens of each step, per token (at most 50)")
+      ->check(CLI::Range(0, 50))->capture_default_str();
   std::string method = "dglm";
   dglm::TokenLevelParams token_level;
   gen->add_option("--method", method, "dglm; or a baseline: ar (plain autoregressive), fudge (token-level control)")
       ->check(CLI::IsMember({"dglm", "ar", "fudge"}))->capture_default_str();
   gen->add_option("--top-k", token_level.top_k, "fudge: candidate tokens re-weighted per step")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, probe_scores");
+  gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, perplexity, probe_scores (and alternatives)");
   gen->add_flag("--quiet,-q", quiet, "no progress (shown on terminals only) or timings on stderr");
   std::string generate_device = "cpu";
   gen->add_option("--device", generate_device, "cpu, or cuda where LibTorch has it")

@@ -2,6 +2,7 @@
 // The pipeline end to end on the tiny random model: streaming, determinism, cancellation, bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -247,10 +248,22 @@ TEST_F(GeneratorTest, EachTokenCarriesTheStepsMostLikelyAlternatives) {
       EXPECT_EQ(before, c.text);
     }
   }
+  // Control tokens are never offered, however many alternatives are asked for.
+  const auto tokenizer = load_sentencepiece(tiny_model_dir() + "/tokenizer.model");
+  const std::vector<int> control{tokenizer->pad_id(), tokenizer->unk_id(), tokenizer->bos_id(), tokenizer->eos_id()};
+  p.decoding.alternatives = 50;
+  for (const auto& c : generator.run(p).candidates)
+    for (const auto& token : c.tokens) {
+      ASSERT_EQ(token.alternatives.size(), 50u);
+      for (const auto& choice : token.alternatives)
+        EXPECT_EQ(std::count(control.begin(), control.end(), choice.id), 0) << "control token " << choice.id;
+    }
   p.decoding.alternatives = 0;
   EXPECT_TRUE(generator.run(p).candidates.front().tokens.front().alternatives.empty());
-  p.decoding.alternatives = -1;
-  EXPECT_EQ(kind_of([&] { generator.run(p); }), ErrorKind::InvalidArgument);
+  for (const int bad : {-1, 51}) {
+    p.decoding.alternatives = bad;
+    EXPECT_EQ(kind_of([&] { generator.run(p); }), ErrorKind::InvalidArgument) << bad;
+  }
 }
 
 RewriteParams rewrite_of(const GenerateParams& p, const Candidate& c, std::size_t keep, int pick) {
@@ -271,6 +284,7 @@ TEST_F(GeneratorTest, RewriteKeepsTheTokensBeforeThePickAndWritesOn) {
   Generator generator(*model_);
   auto p = small_params();
   p.max_new_tokens = 10;
+  p.decoding.alternatives = 5;
   const auto original = generator.run(p).candidates.front();
   ASSERT_GE(original.tokens.size(), 3u);
   const auto& third = original.tokens[2];

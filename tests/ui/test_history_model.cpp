@@ -54,7 +54,7 @@ class TestHistoryModel : public QObject {
     steered.temperature = 0.7;
     steered.guides = {{"topic", -1.5, "sports"}};
     saved.addRun("Once upon a time", steered, {{"there was a fox.", 12.5}, {"a king.", 30.0}});
-    saved.addRun("Once upon a time", {}, {{"it rained.", 8.0}});
+    saved.addRun("Once upon a time", {}, {{"it rained.", 8.0}}, "candidate 1 written again from token 2");
     saved.addRun("Another prefix", {}, {});
     {
       HistoryWriter writer(path);
@@ -76,6 +76,10 @@ class TestHistoryModel : public QObject {
     QCOMPARE(run.data().toString(), saved.index(0, 0, saved.index(0, 0)).data().toString());  // same time shown
     QCOMPARE(loaded.index(1, 0, run).data(HistoryModel::FullTextRole).toString(), QString("a king."));
     QCOMPARE(loaded.index(1, 0, run).data(HistoryModel::PerplexityRole).toDouble(), 30.0);
+    QVERIFY(!run.data().toString().contains(" · candidate"));  // no note: settings only
+    const QModelIndex rewrite = loaded.index(1, 0, loaded.index(0, 0));
+    QVERIFY2(rewrite.data().toString().endsWith(" · candidate 1 written again from token 2"),
+             qPrintable(rewrite.data().toString()));
 
     loaded.addRun("Another prefix", {}, {{"more", 2.0}});  // runs after a restore join their prefix
     QCOMPARE(loaded.rowCount(), 2);

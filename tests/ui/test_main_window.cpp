@@ -374,7 +374,10 @@ class TestMainWindow : public QObject {
     QCOMPARE(window.perplexityPlot()->graph(1)->data()->size(), int(after.tokens.size()));
     const QModelIndex prefix = window.historyModel()->index(0, 0);
     QCOMPARE(window.historyModel()->rowCount(prefix), 2);  // the generation, then the rewrite
-    QCOMPARE(window.historyModel()->rowCount(window.historyModel()->index(1, 0, prefix)), 1);
+    const QModelIndex rewriteRun = window.historyModel()->index(1, 0, prefix);
+    QCOMPARE(window.historyModel()->rowCount(rewriteRun), 1);
+    QVERIFY2(rewriteRun.data().toString().contains("candidate 2 written again from token 3"),
+             qPrintable(rewriteRun.data().toString()));
 
     // Stopped before it ends, a rewrite leaves the card as it was.
     const auto gate = holdTheWorker(*window.workerHost());
@@ -391,6 +394,11 @@ class TestMainWindow : public QObject {
     QCOMPARE(card->text(), QString::fromStdString(after.text));
     QCOMPARE(window.perplexityPlot()->graph(1)->data()->size(), int(after.tokens.size()));
     QCOMPARE(window.historyModel()->rowCount(prefix), 2);
+
+    // Another model's load makes the cards' proposals and tokens foreign: no more picking on them.
+    QVERIFY(std::unique_ptr<QMenu>(card->alternativesMenu(0, nullptr)));
+    loadTinyModel(window);
+    QVERIFY(!std::unique_ptr<QMenu>(card->alternativesMenu(0, nullptr)));
   }
 
   void prefixIsTheSelectionOrTheTextBeforeTheCursor() {

@@ -104,13 +104,13 @@ void CandidateCard::showCandidate() {
   }
 }
 
-void CandidateCard::markStopped() {
+void CandidateCard::markInterrupted(const QString& reason) {
   if (rewriting_) {  // the rewrite did not finish: the candidate it started from is still the card's
     finish(candidate_, scores_);
-    status_->setText(status_->text() + tr(" · stopped: kept this text"));
+    status_->setText(tr("%1 · writing again %2: kept this text").arg(status_->text(), reason));
     return;
   }
-  updateStatus(tr("stopped"));
+  updateStatus(reason);
   enableActions(!text_.isEmpty());
 }
 
@@ -135,15 +135,15 @@ static QString shownToken(const std::string& text) {
 }
 
 QMenu* CandidateCard::alternativesMenu(int tokenIndex, QWidget* parent) {
-  if (tokenIndex < 0 || tokenIndex >= int(candidate_.tokens.size())) return nullptr;
-  const dglm::Token& drawn = candidate_.tokens[size_t(tokenIndex)];
+  if (!pickingEnabled_ || tokenIndex < 0 || tokenIndex >= int(candidate_.tokens.size())) return nullptr;
+  const dglm::Token& current = candidate_.tokens[size_t(tokenIndex)];
   auto* menu = new QMenu(tr("Write on with another token"), parent);
   menu->setToolTipsVisible(true);
-  menu->addAction(tr("Drawn: %1 (p = %2)").arg(shownToken(drawn.text)).arg(std::exp(drawn.logprob), 0, 'g', 2))
+  menu->addAction(tr("In the text: %1 (p = %2)").arg(shownToken(current.text)).arg(std::exp(current.logprob), 0, 'g', 2))
       ->setEnabled(false);
   menu->addSeparator();
-  for (const dglm::TokenChoice& choice : drawn.alternatives) {
-    if (choice.id == drawn.id) continue;
+  for (const dglm::TokenChoice& choice : current.alternatives) {
+    if (choice.id == current.id) continue;
     QAction* action =
         menu->addAction(tr("%1 (p = %2)").arg(shownToken(choice.text)).arg(std::exp(choice.logprob), 0, 'g', 2));
     action->setToolTip(tr("Keep the text before it, put this token here, and write the rest again"));

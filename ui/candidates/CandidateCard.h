@@ -32,8 +32,9 @@ class CandidateCard : public QFrame {
   void appendToken(const QString& text, double logprob);
   // The final text replaces the streamed one (the core may tidy whitespace); `scores` is HTML-free text.
   void finish(const dglm::Candidate& candidate, const QString& scores);
-  // The run stopped or failed: a card being rewritten shows its previous candidate again.
-  void markStopped();
+  // The run ended early (`reason`: "stopped", "failed"): the card keeps what streamed in, except one being
+  // written again, which shows its previous candidate.
+  void markInterrupted(const QString& reason);
   // The continuation is being written again from a picked token: its tokens stream in anew.
   void beginRewrite();
   bool isRewriting() const { return rewriting_; }
@@ -42,11 +43,14 @@ class CandidateCard : public QFrame {
   const dglm::Candidate& candidate() const { return candidate_; }
   QTextBrowser* body() const { return body_; }
 
+  // Picking another token needs the model that wrote the card: turned off for good once another one loads.
+  void disablePicking() { pickingEnabled_ = false; }
+
   // The token of the finished candidate at a character position of the body; -1 when none (still streaming,
   // or text that no longer lines up with its tokens).
   int tokenAt(int position) const;
   // "Write on with another token" for token `tokenIndex`: one action per alternative the model weighed
-  // there, other than the token it drew; null when there are none.
+  // there, other than the token in the text; null when there are none or picking is off.
   QMenu* alternativesMenu(int tokenIndex, QWidget* parent);
 
  signals:
@@ -71,6 +75,7 @@ class CandidateCard : public QFrame {
   QString scores_;
   QVector<int> tokenEnds_;  // character position after each token of candidate_; empty: no picking
   bool rewriting_ = false;
+  bool pickingEnabled_ = true;
   QLabel* title_ = nullptr;
   QTextBrowser* body_ = nullptr;
   QLabel* status_ = nullptr;

@@ -15,7 +15,7 @@ QString excerpt(const QString& text) {
 
 struct HistoryModel::Node {
   NodeKind kind = NodeKind::Prefix;
-  QString text;  // prefix or candidate text
+  QString text;  // prefix or candidate text; a run's note
   GenerationSettings settings;
   double perplexity = 0;
   QDateTime created;
@@ -47,9 +47,11 @@ HistoryModel::Node* HistoryModel::appendPrefix(Node* root, const QString& prefix
 }
 
 HistoryModel::Node* HistoryModel::appendRun(Node* prefix, const GenerationSettings& settings,
-                                            const QVector<HistoryCandidate>& candidates, const QDateTime& created) {
+                                            const QVector<HistoryCandidate>& candidates, const QString& note,
+                                            const QDateTime& created) {
   auto run = std::make_unique<Node>();
   run->kind = NodeKind::Run;
+  run->text = note;
   run->settings = settings;
   run->created = created;
   run->parent = prefix;
@@ -67,12 +69,13 @@ HistoryModel::Node* HistoryModel::appendRun(Node* prefix, const GenerationSettin
   run->json = QJsonObject{{"created", created.toString(Qt::ISODateWithMs)},
                           {"settings", settings.toJson()},
                           {"candidates", candidatesJson}};
+  if (!note.isEmpty()) run->json.insert("note", note);
   prefix->children.push_back(std::move(run));
   return prefix->children.back().get();
 }
 
 QModelIndex HistoryModel::addRun(const QString& prefix, const GenerationSettings& settings,
-                                 const QVector<HistoryCandidate>& candidates) {
+                                 const QVector<HistoryCandidate>& candidates, const QString& note) {
   const QDateTime now = QDateTime::currentDateTime();
   Node* prefixNode = nullptr;
   for (const auto& child : root_->children) {
@@ -87,7 +90,7 @@ QModelIndex HistoryModel::addRun(const QString& prefix, const GenerationSettings
   // The run arrives with its candidates as one row, so views see a complete subtree.
   const int row = int(prefixNode->children.size());
   beginInsertRows(indexFor(prefixNode), row, row);
-  Node* runNode = appendRun(prefixNode, settings, candidates, now);
+  Node* runNode = appendRun(prefixNode, settings, candidates, note, now);
   endInsertRows();
   return indexFor(runNode);
 }
@@ -128,6 +131,7 @@ bool HistoryModel::restore(const QJsonArray& json) {
         candidates.append({candidate.value("text").toString(), candidate.value("perplexity").toDouble()});
       }
       appendRun(prefix, GenerationSettings::fromJson(runObject.value("settings").toObject()), candidates,
+                runObject.value("note").toString(),
                 QDateTime::fromString(runObject.value("created").toString(), Qt::ISODateWithMs));
     }
   }
@@ -166,6 +170,9 @@ int HistoryModel::columnCount(const QModelIndex&) const { return ColumnCount; }
 QVariant HistoryModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
   const Node* node = nodeFor(index);
+  const auto runSummary = [node] {  // a run's settings, then its note when it has one
+    return node->text.isEmpty() ? node->settings.summary() : node->settings.summary() + QStringLiteral(" · ") + node->text;
+  };
   switch (role) {
     case Qt::DisplayRole:
       if (index.column() == PerplexityColumn) {
@@ -174,13 +181,12 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
       switch (node->kind) {
         case NodeKind::Prefix: return excerpt(node->text);
         case NodeKind::Run:
-          return QStringLiteral("%1  %2").arg(node->created.toString(QStringLiteral("HH:mm:ss")),
-                                              node->settings.summary());
+          return QStringLiteral("%1  %2").arg(node->created.toString(QStringLiteral("HH:mm:ss")), runSummary());
         case NodeKind::Candidate: return node->text.simplified();
       }
       return {};
     case Qt::ToolTipRole:
-      return node->kind == NodeKind::Run ? node->settings.summary() : node->text;
+      return node->kind == NodeKind::Run ? runSummary() : node->text;
     case KindRole: return int(node->kind);
     case FullTextRole: return node->kind == NodeKind::Run ? QVariant() : QVariant(node->text);
     case SettingsRole:

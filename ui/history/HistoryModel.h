@@ -32,13 +32,14 @@ class HistoryModel : public QAbstractItemModel {
   explicit HistoryModel(QObject* parent = nullptr);
   ~HistoryModel() override;
 
-  // Appends one run under the row of `prefix` (created when new); returns the run's index.
+  // Appends one run under the row of `prefix` (created when new); returns the run's index. `note` says how a
+  // run that is not a plain generation came about (shown after its settings).
   QModelIndex addRun(const QString& prefix, const GenerationSettings& settings,
-                     const QVector<HistoryCandidate>& candidates);
+                     const QVector<HistoryCandidate>& candidates, const QString& note = {});
   void clear();
 
-  // The whole tree as [{prefix, created, runs: [{created, settings, candidates: [{text, perplexity}]}]}]: what
-  // the history file keeps and what exports are written from.
+  // The whole tree as [{prefix, created, runs: [{created, settings, note (when set), candidates: [{text,
+  // perplexity}]}]}]: what the history file keeps and what exports are written from.
   QJsonArray toJson() const;
   // Replaces the tree with one written by toJson, as one model reset. Returns false and keeps the tree as it
   // was when `json` is not of that shape.
@@ -55,7 +56,7 @@ class HistoryModel : public QAbstractItemModel {
   struct Node;
   static Node* appendPrefix(Node* root, const QString& prefix, const QDateTime& created);
   static Node* appendRun(Node* prefix, const GenerationSettings& settings, const QVector<HistoryCandidate>& candidates,
-                         const QDateTime& created);
+                         const QString& note, const QDateTime& created);
   Node* nodeFor(const QModelIndex& index) const;
   QModelIndex indexFor(Node* node, int column = 0) const;
 

@@ -28,7 +28,10 @@ QString exportAsText(const TextStyle& style, const QString& draft, const Generat
     for (const QJsonValue& runValue : prefix["runs"].toArray()) {
       const QJsonObject run = runValue.toObject();
       const GenerationSettings runSettings = GenerationSettings::fromJson(run["settings"].toObject());
-      out += style.heading(4, QObject::tr("Run %1: %2").arg(++runNumber).arg(runSettings.summary()));
+      const QString note = run["note"].toString();
+      out += style.heading(4, QObject::tr("Run %1: %2%3")
+                                  .arg(++runNumber)
+                                  .arg(runSettings.summary(), note.isEmpty() ? QString() : " · " + note));
       int candidateNumber = 0;
       for (const QJsonValue& candidateValue : run["candidates"].toArray()) {
         const QJsonObject candidate = candidateValue.toObject();

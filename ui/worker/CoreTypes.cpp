@@ -38,6 +38,7 @@ dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSet
   params.decoding.temperature = float(settings.temperature);
   params.decoding.top_p = float(settings.topP);
   params.decoding.repetition_penalty = float(settings.repetitionPenalty);
+  params.decoding.alternatives = kTokenAlternatives;
   for (const ProbeGuide& guide : settings.guides) {
     params.guides.push_back({guide.probe.toStdString(), float(guide.weight), guide.targetClass.toStdString()});
   }

@@ -51,7 +51,10 @@ Q_DECLARE_METATYPE(ProbeTrainingResult)
 // Registers the types above; call once before connecting to a worker (WorkerHost does).
 void registerCoreMetaTypes();
 
-// The request the worker runs for `prefix` with the panel's settings.
+// Tokens a card offers in place of each of its tokens (right-click).
+constexpr int kTokenAlternatives = 5;
+
+// The request the worker runs for `prefix` with the panel's settings; each token keeps kTokenAlternatives.
 dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSettings& settings);
 
 // What the guidance panel shows for the model's probes.

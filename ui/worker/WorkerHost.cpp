@@ -52,18 +52,25 @@ quint64 WorkerHost::loadModel(const QString& directory, const QString& userProbe
 quint64 WorkerHost::generate(const dglm::GenerateParams& params) { return generateBatch({params}).first(); }
 
 QVector<quint64> WorkerHost::generateBatch(const QVector<dglm::GenerateParams>& batch) {
+  if (batch.isEmpty()) return {};
+  const quint64 first = issueRequests(int(batch.size()));
   QVector<quint64> ids;
-  for (qsizetype i = 0; i < batch.size(); ++i) ids.append(latestRequestId_ + 1 + quint64(i));
-  if (ids.isEmpty()) return ids;
-  latestRequestId_ = ids.last();
-  worker_->supersede(ids.first(), ids.last());  // before queuing, so that the running request aborts right away
-  for (qsizetype i = 0; i < batch.size(); ++i) emit generateRequested(ids[i], batch[i]);
+  for (qsizetype i = 0; i < batch.size(); ++i) {
+    ids.append(first + quint64(i));
+    emit generateRequested(ids.last(), batch[i]);
+  }
   return ids;
 }
 
+quint64 WorkerHost::issueRequests(int count) {
+  const quint64 first = latestRequestId_ + 1;
+  latestRequestId_ += quint64(count);
+  worker_->supersede(first, latestRequestId_);  // before queuing, so that the running request aborts right away
+  return first;
+}
+
 quint64 WorkerHost::rewrite(const dglm::RewriteParams& params) {
-  const quint64 requestId = ++latestRequestId_;
-  worker_->supersede(requestId, requestId);
+  const quint64 requestId = issueRequests(1);
   emit rewriteRequested(requestId, params);
   return requestId;
 }

@@ -64,6 +64,9 @@ class WorkerHost : public QObject {
   void trainProbeRequested(quint64 jobId, const ProbeTrainingRequest& request);
 
  private:
+  // Numbers `count` new requests as the newest batch, which supersedes every older one; returns the first id.
+  quint64 issueRequests(int count);
+
   QThread thread_;
   GenerationWorker* worker_ = nullptr;  // deleted on its thread when the thread finishes
   quint64 latestRequestId_ = 0;

@@ -27,14 +27,24 @@ struct DecodingParams {
   float temperature = 1.0f;
   float top_p = 0.9f;
   float repetition_penalty = 1.2f;
-  int alternatives = 5;  // most likely tokens kept with each step (Token::alternatives); 0: none
+  // Most likely tokens kept with each step (Token::alternatives), at most 50; 0: none (it costs a few tokenizer
+  // calls per token and step).
+  int alternatives = 0;
 };
 
-struct GenerateParams {
+// What every way of writing continuations shares: from which text, how many, how long, how closely to follow the
+// proposal, and how to draw the tokens.
+struct WriteParams {
   std::string prefix;        // may be empty: unconditional
   int samples = 4;           // K
   int max_new_tokens = 32;
   float sigma2 = 0.05f;      // re-noising of the proposal: 0 follows it exactly, 1 ignores it
+  DecodingParams decoding;
+  std::uint64_t seed = 0;
+};
+
+// A generation: K proposals sampled by the diffusion model, steered by the guides, then written.
+struct GenerateParams : WriteParams {
   float cfg = 1.0f;          // classifier-free guidance weight; 1 = off (one network pass per step)
   // Diffusion sampling steps. 10 steered and wrote as well as 50 on the default model (docs/EVALUATION.md,
   // "Sampler steps") at a fifth of the proposal's cost.
@@ -42,8 +52,6 @@ struct GenerateParams {
   Sampler sampler = Sampler::Ddpm;
   int guidance_samples = 8;  // Monte-Carlo samples around x_hat per probe
   std::vector<Guide> guides;
-  DecodingParams decoding;
-  std::uint64_t seed = 0;
 };
 
 enum class Stage { Encode, Diffusion, Prompt, Decode, Score };
@@ -60,8 +68,8 @@ struct Token {
   int id = 0;
   std::string text;      // the text this token added to the continuation
   float logprob = 0;     // natural log-probability under the decoder's sampling distribution before processors
-  // The step's most likely tokens, most likely first (the sampled one too, when it was among them): what a
-  // writer may pick instead, to write on from there with Generator::rewrite.
+  // The step's most likely tokens, most likely first (the sampled one too, when it was among them), control
+  // tokens left out: what a writer may pick instead, to write on from there with Generator::rewrite.
   std::vector<TokenChoice> alternatives;
 };
 
@@ -89,15 +97,11 @@ struct StageTimes {
 // Writes a continuation again from the same proposal: its first tokens are kept as given (typically the
 // tokens of a candidate up to a position, the last one replaced by one of its alternatives), the rest sampled
 // afresh. The proposal is re-noised at sigma2 as in a generation.
-struct RewriteParams {
-  std::string prefix;             // the prefix the candidate continued
-  std::vector<float> proposal;    // Candidate::proposal of the candidate
-  std::vector<int> kept_tokens;   // token ids the continuation starts with; may be empty
-  int samples = 1;
-  int max_new_tokens = 32;        // length of the whole continuation, kept tokens included
-  float sigma2 = 0.05f;
-  DecodingParams decoding;
-  std::uint64_t seed = 0;
+struct RewriteParams : WriteParams {
+  // Candidate::proposal of the candidate: the diffusion's sample scaled to unit norm, as the encoder's own
+  // embeddings are (the rewrite starts from it, not from the unscaled sample, which is not kept).
+  std::vector<float> proposal;
+  std::vector<int> kept_tokens;  // token ids the continuation starts with (max_new_tokens counts them); may be empty
 };
 
 enum class Status { Ok, Cancelled };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <tuple>
 
 #include "decoding/logit_processors.h"
@@ -52,7 +53,8 @@ void validate(const GenerateParams& p) {
           "must be in (0, 1]");
   require(std::isfinite(p.decoding.repetition_penalty) && p.decoding.repetition_penalty > 0,
           "decoding.repetition_penalty", "must be > 0");
-  require(p.decoding.alternatives >= 0, "decoding.alternatives", "must be at least 0");
+  require(p.decoding.alternatives >= 0 && p.decoding.alternatives <= 50, "decoding.alternatives",
+          "must be in [0, 50]");
 }
 
 torch::Tensor soft_prompts(nn::PromptGenerator& prompt, const torch::Tensor& x, const torch::Tensor& eps,
@@ -139,15 +141,22 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Ten
   if (d.repetition_penalty != 1) chain.add(std::make_unique<RepetitionPenalty>(d.repetition_penalty));
   if (d.temperature != 1) chain.add(std::make_unique<Temperature>(d.temperature));
   if (d.top_p < 1) chain.add(std::make_unique<TopP>(d.top_p));
-  const auto vocab = given_logits.size(2);
-  const int64_t n_alternatives = std::min<int64_t>(d.alternatives, vocab);
+  // Control tokens are no choice for a writer: the end of text ends it, the others write nothing.
+  std::vector<int64_t> control_ids;
+  for (const int id : {model.tokenizer->pad_id(), model.tokenizer->unk_id(), model.tokenizer->bos_id(), eos})
+    if (id >= 0) control_ids.push_back(id);
+  const auto control = torch::tensor(control_ids);
+  const int64_t n_alternatives =
+      std::min<int64_t>(d.alternatives, given_logits.size(2) - static_cast<int64_t>(control_ids.size()));
   // Log-probabilities [K, V] of one step and its most likely tokens.
   struct Step {
     torch::Tensor logprobs, top_logprobs, top_ids;
   };
   const auto step_of = [&](const torch::Tensor& logits) {
     Step s{torch::log_softmax(logits, -1), {}, {}};
-    std::tie(s.top_logprobs, s.top_ids) = s.logprobs.topk(n_alternatives, -1);
+    if (n_alternatives > 0)
+      std::tie(s.top_logprobs, s.top_ids) =
+          s.logprobs.index_fill(1, control, -std::numeric_limits<float>::infinity()).topk(n_alternatives, -1);
     return s;
   };
 
@@ -209,14 +218,22 @@ std::string GenerationRun::text_with(std::vector<int> ids, int id) const {
 void GenerationRun::emit(int64_t k, int id, float logprob, const torch::Tensor& top_ids,
                          const torch::Tensor& top_logprobs, std::vector<int>& ids) {
   auto& c = result_.candidates[static_cast<std::size_t>(k)];
-  const auto added = [&](const std::string& text) { return text.substr(std::min(text.size(), c.text.size())); };
+  const auto after = [](const std::string& text, const std::string& before) {
+    return text.substr(std::min(text.size(), before.size()));
+  };
   Token token{id, {}, logprob, {}};
-  for (int64_t j = 0; j < top_ids.size(1); ++j) {
-    const int choice = static_cast<int>(top_ids[k][j].item<int64_t>());
-    token.alternatives.push_back({choice, added(text_with(ids, choice)), top_logprobs[k][j].item<float>()});
+  if (top_ids.defined()) {
+    // An alternative's text, decoded after the one token before it: the same spacing as after the whole
+    // continuation, at a cost that does not grow with it.
+    const std::vector<int> context = ids.empty() ? std::vector<int>{} : std::vector<int>{ids.back()};
+    const std::string context_text = ids.empty() ? std::string() : text_with({}, ids.back());
+    for (int64_t j = 0; j < top_ids.size(1); ++j) {
+      const int choice = static_cast<int>(top_ids[k][j].item<int64_t>());
+      token.alternatives.push_back({choice, after(text_with(context, choice), context_text), top_logprobs[k][j].item<float>()});
+    }
   }
   auto text = text_with(ids, id);
-  token.text = added(text);
+  token.text = after(text, c.text);
   ids.push_back(id);
   c.text = std::move(text);
   c.tokens.push_back(std::move(token));

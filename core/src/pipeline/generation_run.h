@@ -83,7 +83,7 @@ class GenerationRun {
 
  private:
   // Appends token `id` to sample k's continuation `ids` and streams it, with the step's most likely tokens
-  // (row k of top_ids / top_logprobs [K, n]).
+  // (row k of top_ids / top_logprobs [K, n]; undefined: none).
   void emit(int64_t k, int id, float logprob, const torch::Tensor& top_ids, const torch::Tensor& top_logprobs,
             std::vector<int>& ids);
   // The continuation's text with `id` appended to `ids`.

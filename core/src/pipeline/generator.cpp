@@ -20,10 +20,9 @@ using pipeline::Clock;
 using pipeline::seconds_since;
 
 // What a generation and a rewrite share once the proposals [K, D] (standardised) are known: re-noise them at
-// sigma^2 into soft prompts, decode (starting with `kept`), score, and keep each candidate's unit-norm proposal.
+// sigma^2 into soft prompts, decode (starting with `kept`) and score.
 void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tensor& proposals,
                 const std::vector<int>& kept = {}) {
-  auto& times = run.result().times;
   const auto t = Clock::now();
   run.report(Stage::Prompt, 0);
   const double a = diffusion::proposal_alpha_bar(run.params.sigma2);
@@ -31,19 +30,11 @@ void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tenso
   const auto soft_prompts =
       pipeline::soft_prompts(m.prompt, proposals, eps, torch::full({run.samples()}, a, torch::kFloat).to(m.device));
   run.report(Stage::Prompt, 1);
-  times.prompt_s = seconds_since(t);
+  run.result().times.prompt_s = seconds_since(t);
 
   // [bos][prefix][soft prompts][continuation] must fit the decoder's learned positions.
   run.decode(run.decoder_context(static_cast<int>(soft_prompts.size(1))), soft_prompts, {}, kept);
   run.score();
-
-  const auto raw = m.unstandardise(proposals);
-  const auto unit_proposals = (raw / raw.norm(2, 1, true)).to(torch::kCPU);
-  for (int64_t k = 0; k < run.samples(); ++k) {
-    const auto row = unit_proposals[k].contiguous();
-    run.result().candidates[static_cast<std::size_t>(k)].proposal.assign(row.data_ptr<float>(),
-                                                                        row.data_ptr<float>() + row.numel());
-  }
 }
 
 // DGLM: the shared decoding loop, fed with soft prompts made from a guided diffusion proposal.
@@ -73,6 +64,7 @@ class DglmRun {
     times.diffusion_s = seconds_since(t);
 
     write_from(run_, m_, proposals);
+    store_proposals(proposals);
     return run_.take_result();
   }
 
@@ -113,6 +105,17 @@ class DglmRun {
     return x0.to(m_.device);
   }
 
+  // The unit-norm semantic embeddings the continuations were written from.
+  void store_proposals(const torch::Tensor& proposals) {
+    const auto raw = m_.unstandardise(proposals);
+    const auto unit_proposals = (raw / raw.norm(2, 1, true)).to(torch::kCPU);
+    for (int64_t k = 0; k < K(); ++k) {
+      const auto row = unit_proposals[k].contiguous();
+      run_.result().candidates[static_cast<std::size_t>(k)].proposal.assign(row.data_ptr<float>(),
+                                                                             row.data_ptr<float>() + row.numel());
+    }
+  }
+
   pipeline::GenerationRun run_;
   Model::Impl& m_;
   const GenerateParams& p_;
@@ -142,7 +145,7 @@ GenerateResult rewrite_run(Model::Impl& m, const RewriteParams& p, const Generat
   const auto proposals = m.standardise((unit / norm).to(m.device)).unsqueeze(0).expand({p.samples, -1});
   write_from(run, m, proposals, p.kept_tokens);
   auto result = run.take_result();
-  for (auto& c : result.candidates) c.proposal = p.proposal;  // as given, not its round trip through float maths
+  for (auto& c : result.candidates) c.proposal = p.proposal;
   return result;
 }
 
@@ -168,13 +171,8 @@ GenerateResult Generator::run(const GenerateParams& params, const GenerateCallba
 }
 
 GenerateResult Generator::rewrite(const RewriteParams& params, const GenerateCallbacks& callbacks) {
-  GenerateParams common;  // what decoding needs; the diffusion's fields stay at their (valid) defaults
-  common.prefix = params.prefix;
-  common.samples = params.samples;
-  common.max_new_tokens = params.max_new_tokens;
-  common.sigma2 = params.sigma2;
-  common.decoding = params.decoding;
-  common.seed = params.seed;
+  GenerateParams common;  // the diffusion's fields stay at their (valid) defaults: a rewrite samples no proposal
+  static_cast<WriteParams&>(common) = params;
   return pipeline::run_guarded(common, [&] { return rewrite_run(*model_.impl(), params, common, callbacks); });
 }
 
