@@ -160,11 +160,9 @@ void CandidateCard::showContextMenu(const QPoint& position) {
   // The cursor lands on the nearer edge of the clicked character: step back when that is its right edge.
   const QTextCursor cursor = body_->cursorForPosition(position);
   const int clicked = cursor.position() - (body_->cursorRect(cursor).left() > position.x() ? 1 : 0);
-  if (!rewriting_) {
-    if (QMenu* alternatives = alternativesMenu(tokenAt(clicked), menu.get())) {
-      menu->addSeparator();
-      menu->addMenu(alternatives);
-    }
+  if (QMenu* alternatives = alternativesMenu(tokenAt(clicked), menu.get())) {  // none while streaming
+    menu->addSeparator();
+    menu->addMenu(alternatives);
   }
   menu->exec(body_->viewport()->mapToGlobal(position));
 }
