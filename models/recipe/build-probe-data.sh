@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the labelled CSVs (text,label) for the default model's probes and, from disjoint sources or documents,
-# for the independent judges that evaluate steering, and weak sentiment labels of corpus sentences for the encoder:
+# for the independent judges that evaluate steering, and weak sentiment labels of corpus sentences for the encoder
+# and the sentiment probe:
 #   build-probe-data.sh [CORPUS_DIR] [OUTPUT_DIR]   (defaults: build/corpus, build/probe-data)
 # Runs build-corpus.sh first if CORPUS_DIR has no sources yet.
 set -euo pipefail
@@ -17,7 +18,7 @@ for pkg in sentiment@5.0.2 one-liner-joke@1.2.2 naughty-words@1.2.0; do
     mkdir -p "$src/$name" && tar xzf "$src/$name"-*.tgz -C "$src/$name"
   fi
 done
-# The Bing opinion lexicon (weak sentiment labels for the encoder) ships as R data in r-cran-tidytext.
+# The Bing opinion lexicon (weak sentiment labels) ships as R data in r-cran-tidytext.
 if ! dpkg-query -W -f='${Status}' r-cran-tidytext 2>/dev/null | grep -q "ok installed"; then
   DEBIAN_FRONTEND=noninteractive apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends r-cran-tidytext

@@ -12,13 +12,17 @@ judge measures steering independently of the probe that caused it.
 
 The probe rows are split once more by a hash of the text: NAME.csv trains the probe (and supervises the
 encoder), NAME-heldout.csv only measures the probe, so that no text it is measured on was seen by the encoder
-either. sentiment-weak.csv (corpus sentences labelled by the Bing lexicon) also only supervises the encoder.
+either. sentiment-weak.csv (corpus sentences labelled by the Bing lexicon) supervises the encoder;
+sentiment-with-weak.csv (sentiment.csv's rows and weak ones, as many positive as negative from each corpus source)
+trains the sentiment probe.
 
 And two lexicon judges (dglm eval --lexicon-judge), which share neither data nor the encoder with any probe:
   sentiment-lexicon.json  AFINN-165 word scores and negators (npm sentiment); offensive-lexicon.json the
   naughty-words list (npm), the same list that labels the offensive judge's CSV.
 """
 import argparse, csv, glob, hashlib, json, os, random, re
+
+import extract_corpus
 
 def spans(text, min_words=12, max_words=40):
     """Cuts a document into sentence-aligned spans of about a sentence or three (what a continuation says)."""
@@ -31,6 +35,10 @@ def spans(text, min_words=12, max_words=40):
             if words <= max_words:
                 yield " ".join(span)
             span = []
+
+def read_csv(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return [(row["text"], row["label"]) for row in csv.DictReader(f)]
 
 def write_csv(path, rows, seed=0):
     rows = [(t, l) for t, l in dict.fromkeys(rows) if t.strip()]  # duplicates and empty texts out, order kept
@@ -120,11 +128,23 @@ def lexicons(src, out):
         "description": "npm naughty-words 1.2.0 English list (CC-BY-4.0)",
         "class_if_positive": "offensive", "class_if_zero": "clean", "words": {w: 1 for w in words}})
 
-def sentiment_weak(corpus_text, bing_csv, out, per_class=20000):
+def sentence_sources(src, fortunes_dir):
+    """The pre-training source of each corpus sentence, cleaned and split as the corpus and sentiment_weak do."""
+    source_of = {}
+    for name, reader, folder, _, tune_copies in extract_corpus.SOURCES:
+        if tune_copies:  # tuning-only sources are not in train.txt
+            continue
+        for document in reader(fortunes_dir if folder is None else os.path.join(src, folder)):
+            for sentence in re.split(r"(?<=[.!?])\s+", extract_corpus.clean(document)):
+                source_of.setdefault(sentence, name)
+    return source_of
+
+def sentiment_weak(corpus_text, bing_csv, src, fortunes_dir, out, per_class=20000):
     """Sentences of the training corpus labelled by the Bing opinion lexicon (Hu and Liu 2004, via r-cran-tidytext):
-    at least two lexicon words, all of one polarity once a negator in the three words before flips it. These only
-    supervise the encoder (a sentiment direction learned from the corpus's own prose); the probe's UCI rows are
-    too few to teach one. Bing is not the judges' AFINN lexicon, though the two agree on most common words."""
+    at least two lexicon words, all of one polarity once a negator in the three words before flips it. They
+    supervise the encoder (a sentiment direction learned from the corpus's own prose) and, balanced by source,
+    train the sentiment probe with the UCI rows, which are too few alone. Bing is not the judges' AFINN lexicon,
+    though the two agree on most common words."""
     with open(bing_csv, encoding="utf-8") as f:
         polarity = {row["word"]: 1 if row["sentiment"] == "positive" else -1 for row in csv.DictReader(f)}
     negators = {"not", "no", "never", "nor", "without", "hardly", "cannot"}
@@ -146,6 +166,21 @@ def sentiment_weak(corpus_text, bing_csv, out, per_class=20000):
         random.Random(3).shuffle(texts)
         rows[label] = texts[:n]
     write_csv(os.path.join(out, "sentiment-weak.csv"), [(t, l) for l, texts in rows.items() for t in texts])
+
+    # As many positive as negative sentences from each source: the speeches hold twice as many positive as
+    # negative ones, and a probe learning from them as they come learns that a presidential register is positive
+    # (sentiment guidance then drags texts towards politics: model card).
+    source_of = sentence_sources(src, fortunes_dir)
+    by_source = {}
+    for text, label in read_csv(os.path.join(out, "sentiment-weak.csv")):  # as written: duplicates out
+        by_source.setdefault(source_of.get(text, "other"), {"positive": [], "negative": []})[label].append(text)
+    balanced = []
+    for pools in by_source.values():
+        n = min(len(texts) for texts in pools.values())
+        for label, texts in pools.items():
+            random.Random(3).shuffle(texts)
+            balanced += [(t, label) for t in texts[:n]]
+    write_csv(os.path.join(out, "sentiment-with-weak.csv"), read_csv(os.path.join(out, "sentiment.csv")) + balanced)
 
 def topic(src, fortunes, out, per_class=1500):
     pools = {"probe": {}, "judge": {}}
@@ -188,7 +223,7 @@ def main():
     offensive(args.sources, args.fortunes, args.output)
     lexicons(args.sources, args.output)
     topic(args.sources, args.fortunes, args.output)
-    sentiment_weak(args.corpus_text, args.bing, args.output)
+    sentiment_weak(args.corpus_text, args.bing, args.sources, args.fortunes, args.output)
 
 if __name__ == "__main__":
     main()
