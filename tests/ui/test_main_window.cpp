@@ -4,7 +4,9 @@
 // restart, the device picker reloads the model, the token count fits the model's context, and picking another
 // token writes a card again from there.
 #include <QAbstractItemModelTester>
+#include <QApplication>
 #include <QComboBox>
+#include <QContextMenuEvent>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
@@ -15,6 +17,7 @@
 #include <QTest>
 #include <QTextBlock>
 #include <QTextBrowser>
+#include <QTimer>
 #include <memory>
 #include <qcustomplot.h>
 
@@ -328,6 +331,38 @@ class TestMainWindow : public QObject {
     QCOMPARE(offered.size(), 2);
     QVERIFY2(offered[0].startsWith(QStringLiteral("“ dog”")), qPrintable(offered[0]));
     QVERIFY2(offered[1].startsWith(QStringLiteral("“↵”")), qPrintable(offered[1]));
+    // A context menu asks about the token under the mouse, or the one after the keyboard's caret.
+    card.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&card));
+    QTextCursor caret(card.body()->document());
+    caret.setPosition(5);  // inside " cat"
+    card.body()->setTextCursor(caret);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Keyboard, {})), 1);
+    caret.setPosition(8);  // after the "t" of " cat"
+    const QPoint rightHalfOfT = card.body()->cursorRect(caret).center() - QPoint(2, 0);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, rightHalfOfT)), 1);
+    const QPoint leftHalfOfSpace = card.body()->cursorRect(caret).center() + QPoint(1, 0);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, leftHalfOfSpace)), 2);
+    const QPoint pastTheEnd = card.body()->cursorRect(QTextCursor(card.body()->document())).center() + QPoint(600, 0);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, pastTheEnd)), -1);
+
+    // The menu itself, opened by the menu key (at the card's body) or a right-click (at its viewport), ends with
+    // the token's alternatives.
+    for (QWidget* target : {static_cast<QWidget*>(card.body()), card.body()->viewport()}) {
+      QStringList lastItems;
+      QTimer::singleShot(200, &card, [&lastItems] {
+        if (QMenu* open = qobject_cast<QMenu*>(QApplication::activePopupWidget())) {
+          lastItems << open->actions().last()->text();
+          open->close();
+        }
+      });
+      const bool byKeyboard = target == card.body();
+      QContextMenuEvent request(byKeyboard ? QContextMenuEvent::Keyboard : QContextMenuEvent::Mouse,
+                                byKeyboard ? QPoint() : rightHalfOfT, target->mapToGlobal(rightHalfOfT));
+      QApplication::sendEvent(target, &request);
+      QCOMPARE(lastItems, QStringList{"Write on with another token"});
+    }
+
     QSignalSpy picked(&card, &CandidateCard::rewriteRequested);
     menu->actions().at(2)->trigger();
     QCOMPARE(picked.count(), 1);

@@ -3,6 +3,7 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QContextMenuEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
@@ -25,9 +26,11 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
   // About four lines each, so that several cards fit on screen at once.
   body_->setFixedHeight(body_->fontMetrics().lineSpacing() * 4 + 2 * body_->frameWidth() + 8);
   body_->setToolTip(tr("Shading: how surprised the model was by each token. Hover a token for its log-probability; "
-                       "right-click it to pick another token there and write on from it."));
-  body_->setContextMenuPolicy(Qt::CustomContextMenu);
-  connect(body_, &QWidget::customContextMenuRequested, this, &CandidateCard::showContextMenu);
+                       "right-click it (or press the menu key at the caret) to pick another token there and write on from it."));
+  // The caret moves with the keyboard too, so that the menu key picks a token as a right-click does.
+  body_->setTextInteractionFlags(Qt::TextBrowserInteraction | Qt::TextSelectableByKeyboard);
+  body_->installEventFilter(this);  // the menu key's event arrives here, a right-click's at the viewport
+  body_->viewport()->installEventFilter(this);
   layout->addWidget(body_);
 
   status_ = new QLabel;
@@ -155,16 +158,25 @@ QMenu* CandidateCard::alternativesMenu(int tokenIndex, QWidget* parent) {
   return nullptr;
 }
 
-void CandidateCard::showContextMenu(const QPoint& position) {
-  std::unique_ptr<QMenu> menu(body_->createStandardContextMenu(position));
+int CandidateCard::tokenFor(const QContextMenuEvent& event) const {
+  if (event.reason() == QContextMenuEvent::Keyboard) return tokenAt(body_->textCursor().position());
   // The cursor lands on the nearer edge of the clicked character: step back when that is its right edge.
-  const QTextCursor cursor = body_->cursorForPosition(position);
-  const int clicked = cursor.position() - (body_->cursorRect(cursor).left() > position.x() ? 1 : 0);
-  if (QMenu* alternatives = alternativesMenu(tokenAt(clicked), menu.get())) {  // none while streaming
+  const QTextCursor cursor = body_->cursorForPosition(event.pos());
+  return tokenAt(cursor.position() - (body_->cursorRect(cursor).left() > event.pos().x() ? 1 : 0));
+}
+
+bool CandidateCard::eventFilter(QObject* watched, QEvent* event) {
+  if ((watched != body_ && watched != body_->viewport()) || event->type() != QEvent::ContextMenu)
+    return QFrame::eventFilter(watched, event);
+  const auto& request = static_cast<const QContextMenuEvent&>(*event);
+  std::unique_ptr<QMenu> menu(body_->createStandardContextMenu());
+  if (QMenu* alternatives = alternativesMenu(tokenFor(request), menu.get())) {  // none while streaming
     menu->addSeparator();
     menu->addMenu(alternatives);
   }
-  menu->exec(body_->viewport()->mapToGlobal(position));
+  const bool byKeyboard = request.reason() == QContextMenuEvent::Keyboard;
+  menu->exec(byKeyboard ? body_->viewport()->mapToGlobal(body_->cursorRect().bottomLeft()) : request.globalPos());
+  return true;
 }
 
 void CandidateCard::enableActions(bool enabled) {

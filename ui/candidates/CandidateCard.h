@@ -12,6 +12,7 @@
 #include "dglm/generator.h"
 #include "plot/RunningPerplexity.h"
 
+class QContextMenuEvent;
 class QLabel;
 class QMenu;
 class QPushButton;
@@ -49,6 +50,8 @@ class CandidateCard : public QFrame {
   // The token of the finished candidate at a character position of the body; -1 when none (still streaming,
   // or text that no longer lines up with its tokens).
   int tokenAt(int position) const;
+  // The token a context menu event on the body is about: the one under the mouse, or after the keyboard's caret.
+  int tokenFor(const QContextMenuEvent& event) const;
   // "Write on with another token" for token `tokenIndex`: one action per alternative the model weighed
   // there, other than the token in the text; null when there are none or picking is off.
   QMenu* alternativesMenu(int tokenIndex, QWidget* parent);
@@ -64,7 +67,8 @@ class CandidateCard : public QFrame {
  private:
   void appendShaded(const QString& text, double logprob);
   void showCandidate();
-  void showContextMenu(const QPoint& position);
+  // The body's context menu (right-click, or the menu key at the caret), with the token's alternatives.
+  bool eventFilter(QObject* watched, QEvent* event) override;
   void updateStatus(const QString& extra = {});
   void enableActions(bool enabled);
 
