@@ -19,7 +19,8 @@ struct HistoryModel::Node {
   GenerationSettings settings;
   double perplexity = 0;
   QDateTime created;
-  QJsonObject json;  // a run as the history file keeps it, made once: saving a long history stays cheap
+  QJsonObject json;  // a run as the history file keeps it (made when added, as read when restored): saving a
+                     // long history stays cheap
   Node* parent = nullptr;
   std::vector<std::unique_ptr<Node>> children;
 
@@ -48,16 +49,15 @@ HistoryModel::Node* HistoryModel::appendPrefix(Node* root, const QString& prefix
 
 HistoryModel::Node* HistoryModel::appendRun(Node* prefix, const GenerationSettings& settings,
                                             const QVector<HistoryCandidate>& candidates, const QString& note,
-                                            const QDateTime& created) {
+                                            const QDateTime& created, const QJsonObject& json) {
   auto run = std::make_unique<Node>();
   run->kind = NodeKind::Run;
   run->text = note;
   run->settings = settings;
   run->created = created;
   run->parent = prefix;
-  QJsonArray candidatesJson;
+  run->json = json;
   for (const HistoryCandidate& candidate : candidates) {
-    candidatesJson.append(QJsonObject{{"text", candidate.text}, {"perplexity", candidate.perplexity}});
     auto node = std::make_unique<Node>();
     node->kind = NodeKind::Candidate;
     node->text = candidate.text;
@@ -66,10 +66,6 @@ HistoryModel::Node* HistoryModel::appendRun(Node* prefix, const GenerationSettin
     node->parent = run.get();
     run->children.push_back(std::move(node));
   }
-  run->json = QJsonObject{{"created", created.toString(Qt::ISODateWithMs)},
-                          {"settings", settings.toJson()},
-                          {"candidates", candidatesJson}};
-  if (!note.isEmpty()) run->json.insert("note", note);
   prefix->children.push_back(std::move(run));
   return prefix->children.back().get();
 }
@@ -90,7 +86,14 @@ QModelIndex HistoryModel::addRun(const QString& prefix, const GenerationSettings
   // The run arrives with its candidates as one row, so views see a complete subtree.
   const int row = int(prefixNode->children.size());
   beginInsertRows(indexFor(prefixNode), row, row);
-  Node* runNode = appendRun(prefixNode, settings, candidates, note, now);
+  QJsonArray candidatesJson;
+  for (const HistoryCandidate& candidate : candidates)
+    candidatesJson.append(QJsonObject{{"text", candidate.text}, {"perplexity", candidate.perplexity}});
+  QJsonObject json{{"created", now.toString(Qt::ISODateWithMs)},
+                   {"settings", settings.toJson()},
+                   {"candidates", candidatesJson}};
+  if (!note.isEmpty()) json.insert("note", note);
+  Node* runNode = appendRun(prefixNode, settings, candidates, note, now, json);
   endInsertRows();
   return indexFor(runNode);
 }
@@ -132,7 +135,7 @@ bool HistoryModel::restore(const QJsonArray& json) {
       }
       appendRun(prefix, GenerationSettings::fromJson(runObject.value("settings").toObject()), candidates,
                 runObject.value("note").toString(),
-                QDateTime::fromString(runObject.value("created").toString(), Qt::ISODateWithMs));
+                QDateTime::fromString(runObject.value("created").toString(), Qt::ISODateWithMs), runObject);
     }
   }
   beginResetModel();

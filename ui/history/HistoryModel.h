@@ -55,8 +55,9 @@ class HistoryModel : public QAbstractItemModel {
  private:
   struct Node;
   static Node* appendPrefix(Node* root, const QString& prefix, const QDateTime& created);
+  // `json`: the run as the history file keeps it.
   static Node* appendRun(Node* prefix, const GenerationSettings& settings, const QVector<HistoryCandidate>& candidates,
-                         const QString& note, const QDateTime& created);
+                         const QString& note, const QDateTime& created, const QJsonObject& json);
   Node* nodeFor(const QModelIndex& index) const;
   QModelIndex indexFor(Node* node, int column = 0) const;
 
