@@ -26,7 +26,8 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
   // About four lines each, so that several cards fit on screen at once.
   body_->setFixedHeight(body_->fontMetrics().lineSpacing() * 4 + 2 * body_->frameWidth() + 8);
   body_->setToolTip(tr("Shading: how surprised the model was by each token. Hover a token for its log-probability; "
-                       "right-click it (or press the menu key at the caret) to pick another token there and write on from it."));
+                       "right-click it (or press the menu key at the caret) to pick another token there and write "
+                       "on from it."));
   // The caret moves with the keyboard too, so that the menu key picks a token as a right-click does.
   body_->setTextInteractionFlags(Qt::TextBrowserInteraction | Qt::TextSelectableByKeyboard);
   body_->installEventFilter(this);  // the menu key's event arrives here, a right-click's at the viewport
@@ -132,9 +133,11 @@ int CandidateCard::tokenAt(int position) const {
   return after == tokenEnds_.end() ? -1 : int(after - tokenEnds_.begin());
 }
 
-// Quoted, with the line breaks and leading spaces that matter between tokens made visible.
+// Quoted, with the line breaks and leading spaces that matter between tokens made visible, and '&' doubled so that
+// a menu shows it rather than taking it for a mnemonic.
 static QString shownToken(const std::string& text) {
-  return QStringLiteral("“%1”").arg(QString::fromStdString(text).replace('\n', QStringLiteral("↵")));
+  QString shown = QString::fromStdString(text).replace('\n', QStringLiteral("↵")).replace('&', QStringLiteral("&&"));
+  return QStringLiteral("“") + shown + QStringLiteral("”");
 }
 
 QMenu* CandidateCard::alternativesMenu(int tokenIndex, QWidget* parent) {
@@ -142,16 +145,19 @@ QMenu* CandidateCard::alternativesMenu(int tokenIndex, QWidget* parent) {
   const dglm::Token& current = candidate_.tokens[size_t(tokenIndex)];
   auto* menu = new QMenu(tr("Write on with another token"), parent);
   menu->setToolTipsVisible(true);
-  menu->addAction(tr("In the text: %1 (p = %2)").arg(shownToken(current.text)).arg(std::exp(current.logprob), 0, 'g', 2))
+  // One arg() call: a token's own text may hold "%2".
+  const auto probability = [](float logprob) { return QString::number(std::exp(logprob), 'g', 2); };
+  menu->addAction(tr("In the text: %1 (p = %2)").arg(shownToken(current.text), probability(current.logprob)))
       ->setEnabled(false);
   menu->addSeparator();
   for (const dglm::TokenChoice& choice : current.alternatives) {
     if (choice.id == current.id) continue;
     QAction* action =
-        menu->addAction(tr("%1 (p = %2)").arg(shownToken(choice.text)).arg(std::exp(choice.logprob), 0, 'g', 2));
+        menu->addAction(tr("%1 (p = %2)").arg(shownToken(choice.text), probability(choice.logprob)));
     action->setToolTip(tr("Keep the text before it, put this token here, and write the rest again"));
     const int id = choice.id;
-    connect(action, &QAction::triggered, this, [this, tokenIndex, id] { emit rewriteRequested(sample_, tokenIndex, id); });
+    connect(action, &QAction::triggered, this,
+            [this, tokenIndex, id] { emit rewriteRequested(sample_, tokenIndex, id); });
   }
   if (menu->actions().size() > 2) return menu;
   delete menu;

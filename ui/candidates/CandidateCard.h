@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One of the K continuations: streams its tokens as they arrive, each shaded by how surprised the model was
 // (tooltip: the token's log-probability), then shows perplexity and probe scores. Its text can be inserted,
-// replace the selection, or be continued from. Once finished, right-clicking a token offers the tokens the
-// model weighed there: picking one asks for the continuation to be written again from it.
+// replace the selection, or be continued from. Once finished, right-clicking a token (or the menu key at the
+// caret) offers the tokens the model weighed there: picking one asks for the continuation to be written again.
 #pragma once
 
 #include <QColor>

@@ -174,7 +174,8 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
   const Node* node = nodeFor(index);
   const auto runSummary = [node] {  // a run's settings, then its note when it has one
-    return node->text.isEmpty() ? node->settings.summary() : node->settings.summary() + QStringLiteral(" · ") + node->text;
+    const QString settings = node->settings.summary();
+    return node->text.isEmpty() ? settings : settings + QStringLiteral(" · ") + node->text;
   };
   switch (role) {
     case Qt::DisplayRole:
