@@ -228,8 +228,8 @@ TEST_F(GeneratorTest, EachTokenCarriesTheStepsMostLikelyAlternatives) {
   auto greedy = p;
   greedy.decoding.temperature = 0.01f;
   greedy.decoding.repetition_penalty = 1;
-  for (const auto& params : {p, greedy}) {
-    const bool is_greedy = &params == &greedy;
+  for (const bool is_greedy : {false, true}) {
+    const auto& params = is_greedy ? greedy : p;
     for (const auto& c : generator.run(params).candidates) {
       std::string before;
       for (const auto& token : c.tokens) {
