@@ -197,6 +197,10 @@ int main(int argc, char** argv) {
   gen->add_option("--tokens,-n", params.max_new_tokens, "new tokens per continuation")->capture_default_str();
   gen->add_option("--sigma2", params.sigma2, "proposal re-noising: 0 follows it exactly, 1 ignores it")
       ->capture_default_str();
+  gen->add_option("--proposal-guidance", params.proposal_guidance,
+                  "how closely the words follow the proposal (1: off, the published method; above 1 closer, "
+                  "at about twice the decoding cost)")
+      ->capture_default_str();
   gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off)")->capture_default_str();
   gen->add_option("--steps", params.steps, "diffusion sampling steps")->capture_default_str();
   gen->add_option("--sampler", sampler, "ddpm or ddim")->check(CLI::IsMember({"ddpm", "ddim"}))->capture_default_str();

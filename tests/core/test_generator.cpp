@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "dglm/error.h"
 #include "dglm/fileio.h"
@@ -211,6 +212,9 @@ TEST_F(GeneratorTest, BadParametersAreClearErrorsBeforeAnyWork) {
   EXPECT_EQ(with([](auto& p) { p.max_new_tokens = 1000; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.sigma2 = 1.5f; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.sigma2 = std::nanf(""); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.proposal_guidance = -1; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.proposal_guidance = kMaxProposalGuidance + 1; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.proposal_guidance = std::nanf(""); }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.steps = 0; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.decoding.top_p = 0; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.guides = {{"nonexistent", 1.0f, ""}}; }), ErrorKind::NotFound);
@@ -263,6 +267,48 @@ TEST_F(GeneratorTest, EachTokenCarriesTheStepsMostLikelyAlternatives) {
   for (const int bad : {-1, 51}) {
     p.decoding.alternatives = bad;
     EXPECT_EQ(kind_of([&] { generator.run(p); }), ErrorKind::InvalidArgument) << bad;
+  }
+}
+
+// Proposal guidance mixes two readings of each step, with the proposal (c) and without it (u), as u + w (c - u).
+TEST_F(GeneratorTest, ProposalGuidanceMixesTheStepsWithAndWithoutTheProposal) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.decoding.alternatives = 50;
+  // Weight 0 is the reading without the proposal alone: the same tokens as re-noising it completely.
+  p.proposal_guidance = 0;
+  const auto without = generator.run(p);
+  auto ignored = p;
+  ignored.proposal_guidance = 1;
+  ignored.sigma2 = 1;
+  const auto at_sigma2_1 = generator.run(ignored);
+  for (std::size_t k = 0; k < 3; ++k) {
+    ASSERT_EQ(without.candidates[k].tokens.size(), at_sigma2_1.candidates[k].tokens.size());
+    for (std::size_t i = 0; i < without.candidates[k].tokens.size(); ++i) {
+      EXPECT_EQ(without.candidates[k].tokens[i].id, at_sigma2_1.candidates[k].tokens[i].id);
+      EXPECT_NEAR(without.candidates[k].tokens[i].logprob, at_sigma2_1.candidates[k].tokens[i].logprob, 1e-4);
+    }
+  }
+  p.proposal_guidance = 1;
+  const auto with = generator.run(p);
+  p.proposal_guidance = 2;
+  const auto mixed = generator.run(p);
+  // The first step's log-probabilities, for every token among all three runs' 50 likeliest: the mixed ones
+  // are 2 c - u up to the normalising constant.
+  const auto first_step = [](const GenerateResult& r, std::size_t k) {
+    std::map<int, double> logprobs;
+    for (const auto& choice : r.candidates[k].tokens.front().alternatives) logprobs[choice.id] = choice.logprob;
+    return logprobs;
+  };
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto c = first_step(with, k), u = first_step(without, k), m = first_step(mixed, k);
+    std::vector<double> offsets;
+    for (const auto& [id, logprob] : m)
+      if (c.count(id) && u.count(id)) offsets.push_back(logprob - (2 * c.at(id) - u.at(id)));
+    ASSERT_GE(offsets.size(), 5u) << "too few tokens in common to compare";
+    const auto [lo, hi] = std::minmax_element(offsets.begin(), offsets.end());
+    EXPECT_LT(*hi - *lo, 1e-3) << "sample " << k;
+    EXPECT_NE(c, m) << "guidance changed nothing";
   }
 }
 

@@ -24,9 +24,9 @@ struct TokenLevelParams {
   int top_k = 20;
 };
 
-// Plain autoregressive sampling. Diffusion settings (sigma2, cfg, steps, sampler) do not apply; guides are
-// rejected with Error(InvalidArgument) because this method cannot steer. probe_scores are filled as in
-// Generator; proposal stays empty; times has no encode/diffusion/prompt part.
+// Plain autoregressive sampling. Diffusion settings (sigma2, proposal_guidance, cfg, steps, sampler) do not apply;
+// guides are rejected with Error(InvalidArgument) because this method cannot steer. probe_scores are filled as
+// in Generator; proposal stays empty; times has no encode/diffusion/prompt part.
 GenerateResult generate_autoregressive(const Model& model, const GenerateParams& params,
                                        const GenerateCallbacks& callbacks = {});
 

@@ -86,7 +86,7 @@ GenerateResult generate_autoregressive(const Model& model, const GenerateParams&
     pipeline::require(params.guides.empty(), "guides",
                       "plain autoregressive sampling cannot steer: remove the guides or use dglm or fudge");
     pipeline::GenerationRun run(*model.impl(), params, callbacks);
-    run.decode(run.decoder_context(/*reserved=*/0), /*soft_prompts=*/{});
+    run.decode(run.decoder_context(/*reserved=*/0), /*prompts=*/{});
     run.score();
     return run.take_result();
   });
@@ -99,7 +99,7 @@ GenerateResult generate_token_level(const Model& model, const GenerateParams& pa
     auto& impl = *model.impl();
     pipeline::GenerationRun run(impl, params, callbacks);
     const TokenLevelSteering steering(impl, pipeline::probe_terms(impl, params.guides), params.prefix, token_level.top_k);
-    run.decode(run.decoder_context(/*reserved=*/0), /*soft_prompts=*/{}, std::cref(steering));
+    run.decode(run.decoder_context(/*reserved=*/0), /*prompts=*/{}, std::cref(steering));
     run.score();
     return run.take_result();
   });

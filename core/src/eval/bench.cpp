@@ -71,6 +71,7 @@ struct Variant {
   std::string name;
   Method method;
   std::vector<Guide> guides;
+  float proposal_guidance = 1;
 };
 
 std::vector<Variant> variants_for(const ModelInfo& info, float weight) {
@@ -83,6 +84,8 @@ std::vector<Variant> variants_for(const ModelInfo& info, float weight) {
   std::vector<Variant> variants{{"DGLM", Method::Dglm, {}}};
   if (!info.probes.empty()) {
     variants.push_back({"DGLM " + probes(1), Method::Dglm, guides(1)});
+    // Proposal guidance decodes twice the rows: its price next to the same guided run without it.
+    variants.push_back({"DGLM " + probes(1) + ", plan guidance 2", Method::Dglm, guides(1), 2});
     const auto three = std::min<std::size_t>(3, info.probes.size());
     if (three > 1) variants.push_back({"DGLM " + probes(three), Method::Dglm, guides(3)});
   }
@@ -194,6 +197,7 @@ BenchReport run_bench(const std::string& model_directory, const BenchParams& par
     p.max_new_tokens = n;
     p.steps = steps;
     p.guides = variant.guides;
+    p.proposal_guidance = variant.proposal_guidance;
     p.seed = seed;
     return generate_with(variant.method, model, p, {}, token_level);
   };

@@ -164,6 +164,7 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
     auto& p = setting.params;
     if (key == "method") setting.method = method_from_string(value);
     else if (key == "sigma2") p.sigma2 = parse_number(key, value);
+    else if (key == "proposal_guidance") p.proposal_guidance = parse_number(key, value);
     else if (key == "cfg") p.cfg = parse_number(key, value);
     else if (key == "steps") p.steps = static_cast<int>(parse_number(key, value));
     else if (key == "temperature") p.decoding.temperature = parse_number(key, value);
@@ -178,7 +179,7 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
       p.guides.push_back({value.substr(0, weight_at), parse_number(key, rest.substr(0, colon)),
                           colon == std::string::npos ? std::string() : rest.substr(colon + 1)});
     } else {
-      throw Error(ErrorKind::InvalidArgument, "unknown key (method, sigma2, cfg, steps, temperature, top_p, guide)",
+      throw Error(ErrorKind::InvalidArgument, "unknown key (method, sigma2, proposal_guidance, cfg, steps, temperature, top_p, guide)",
                   Location{{}, 0, 0, key});
     }
   }
@@ -288,8 +289,8 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     for (const auto& [judge, classes] : row.judge_classes)
       for (const auto& c : classes) append_new(judge_classes, {judge, c});
 
-  std::vector<std::string> header{"label", "method", "sigma2", "cfg", "steps", "temperature", "top_p", "guides",
-                                  "guide_weight"};
+  std::vector<std::string> header{"label", "method", "sigma2", "proposal_guidance", "cfg", "steps", "temperature",
+                                  "top_p", "guides", "guide_weight"};
   for (const auto& guide : guides) header.push_back("guide:" + guide);
   header.insert(header.end(), {"texts", "scorer_perplexity", "dist3", "div", "adherence", "mauve", "mauve_se"});
   for (const auto& [judge, c] : judge_classes) header.push_back("judge-" + judge + ":" + c);
@@ -301,7 +302,8 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     const auto& row = rows[r];
     std::string names;
     for (const auto& guide : p.guides) names += (names.empty() ? "" : " + ") + guide_name(guide);
-    std::vector<std::string> fields{row.label, to_string(setting.method), csv_number(p.sigma2), csv_number(p.cfg),
+    std::vector<std::string> fields{row.label, to_string(setting.method), csv_number(p.sigma2),
+                                    csv_number(p.proposal_guidance), csv_number(p.cfg),
                                     std::to_string(p.steps), csv_number(p.decoding.temperature),
                                     csv_number(p.decoding.top_p), names,
                                     p.guides.size() == 1 ? csv_number(p.guides[0].weight) : ""};

@@ -45,6 +45,8 @@ void validate(const GenerateParams& p) {
   require(p.samples >= 1, "samples", "must be at least 1");
   require(p.max_new_tokens >= 1, "max_new_tokens", "must be at least 1");
   require(std::isfinite(p.sigma2) && p.sigma2 >= 0 && p.sigma2 <= 1, "sigma2", "must be in [0, 1]");
+  require(std::isfinite(p.proposal_guidance) && p.proposal_guidance >= 0 && p.proposal_guidance <= kMaxProposalGuidance,
+          "proposal_guidance", "must be in [0, " + std::to_string(static_cast<int>(kMaxProposalGuidance)) + "]");
   require(std::isfinite(p.cfg) && p.cfg >= 0, "cfg", "must be a finite number >= 0");
   require(p.steps >= 1, "steps", "must be at least 1");
   require(p.guidance_samples >= 1, "guidance_samples", "must be at least 1");
@@ -117,7 +119,7 @@ std::vector<int64_t> GenerationRun::decoder_context(int reserved) {
   return ids;
 }
 
-void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Tensor& soft_prompts,
+void GenerationRun::decode(const std::vector<int64_t>& context, const SoftPrompts& prompts,
                            const StepLogitsHook& hook, const std::vector<int>& kept) {
   const auto started = Clock::now();
   const auto K = samples();
@@ -127,13 +129,24 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Ten
   const auto n_kept = static_cast<int64_t>(kept.size());
   torch::Tensor kept_ids;
   if (n_kept > 0) kept_ids = torch::tensor(std::vector<int64_t>(kept.begin(), kept.end())).unsqueeze(0).expand({K, -1});
+
+  // Proposal guidance reads every sample twice in one batch: rows [0, K) with the proposal, [K, 2K) without.
+  const bool guided = prompts.without_proposal.defined();
+  const auto both = [guided](const torch::Tensor& ids) { return guided ? torch::cat({ids, ids}) : ids; };
+  const auto mixed = [guided, K, w = params.proposal_guidance](const torch::Tensor& logits) {
+    if (!guided) return logits;
+    const auto without = logits.narrow(0, K, K);
+    return without + w * (logits.narrow(0, 0, K) - without);
+  };
+  const auto soft_prompts =
+      guided ? torch::cat({prompts.with_proposal, prompts.without_proposal}) : prompts.with_proposal;
   nn::KVCache cache;
   // One pass over everything given: its last n_kept + 1 positions predict the kept tokens and the first new one.
   const auto given_logits =
-      model.decoder->forward(decoder_input(model.decoder, history.to(model.device), soft_prompts,
-                                           n_kept > 0 ? kept_ids.to(model.device) : torch::Tensor()),
-                             &cache)
-          .narrow(1, -(n_kept + 1), n_kept + 1)
+      mixed(model.decoder->forward(decoder_input(model.decoder, both(history).to(model.device), soft_prompts,
+                                                 n_kept > 0 ? both(kept_ids).to(model.device) : torch::Tensor()),
+                                   &cache)
+                .narrow(1, -(n_kept + 1), n_kept + 1))
           .to(torch::kCPU, torch::kFloat);
 
   const auto& d = params.decoding;
@@ -195,7 +208,8 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const torch::Ten
         step + 1 == params.max_new_tokens)
       break;
     history = torch::cat({history, next.unsqueeze(1)}, 1);
-    logits = model.decoder->forward(model.decoder->embed_tokens(next.unsqueeze(1).to(model.device)), &cache).select(1, -1);
+    logits = mixed(model.decoder->forward(model.decoder->embed_tokens(both(next.unsqueeze(1)).to(model.device)), &cache)
+                       .select(1, -1));
   }
   for (auto& c : result_.candidates) {
     double nll = 0;

@@ -47,6 +47,14 @@ torch::Tensor soft_prompts(nn::PromptGenerator& prompt, const torch::Tensor& x, 
 torch::Tensor decoder_input(nn::Decoder& decoder, const torch::Tensor& context_ids, const torch::Tensor& soft_prompts,
                             const torch::Tensor& continuation_ids = {});
 
+// What the decoder reads between context and continuation: soft prompts [K, P, d] made from the proposals
+// (undefined: none, plain autoregressive decoding) and, for proposal guidance, the same made without them
+// (undefined: no proposal guidance).
+struct SoftPrompts {
+  torch::Tensor with_proposal;
+  torch::Tensor without_proposal;
+};
+
 // Changes the processed logits [K, V] of one decoding step before sampling. generated[k] holds sample k's
 // tokens so far.
 using StepLogitsHook = std::function<void(torch::Tensor& logits, const std::vector<std::vector<int>>& generated)>;
@@ -62,12 +70,12 @@ class GenerationRun {
   // and max_new_tokens fit the decoder's context; throws Error(InvalidArgument) when the new tokens alone don't.
   std::vector<int64_t> decoder_context(int reserved);
 
-  // Decodes K continuations of [context][soft_prompts] in one batch with the KV cache, the logit processors of
-  // params.decoding and `hook` (after the processors), streaming each token. soft_prompts [K, P, d] on the
-  // model's device, or undefined for plain autoregressive decoding. Every continuation starts with `kept`
-  // (given, not sampled, but streamed and scored like the rest). Fills the candidates' text, tokens and
-  // perplexity, and times.decode_s / first_token_s.
-  void decode(const std::vector<int64_t>& context, const torch::Tensor& soft_prompts, const StepLogitsHook& hook = {},
+  // Decodes K continuations of [context][soft prompts] in one batch with the KV cache, the logit processors of
+  // params.decoding and `hook` (after the processors), streaming each token. Soft prompts on the model's device;
+  // with prompts.without_proposal, each step's logits are mixed by params.proposal_guidance (2K rows a pass).
+  // Every continuation starts with `kept` (given, not sampled, but streamed and scored like the rest). Fills the
+  // candidates' text, tokens and perplexity, and times.decode_s / first_token_s.
+  void decode(const std::vector<int64_t>& context, const SoftPrompts& prompts, const StepLogitsHook& hook = {},
               const std::vector<int>& kept = {});
 
   // Class probabilities of every loaded probe for the re-encoded continuations; times.score_s.

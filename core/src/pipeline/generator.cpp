@@ -25,15 +25,19 @@ void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tenso
                 const std::vector<int>& kept = {}) {
   const auto t = Clock::now();
   run.report(Stage::Prompt, 0);
-  const double a = diffusion::proposal_alpha_bar(run.params.sigma2);
   const auto eps = torch::randn(proposals.sizes(), run.rng()).to(m.device);
-  const auto soft_prompts =
-      pipeline::soft_prompts(m.prompt, proposals, eps, torch::full({run.samples()}, a, torch::kFloat).to(m.device));
+  const auto at_sigma2 = [&](double sigma2) {
+    const double a = diffusion::proposal_alpha_bar(sigma2);
+    return pipeline::soft_prompts(m.prompt, proposals, eps, torch::full({run.samples()}, a, torch::kFloat).to(m.device));
+  };
+  pipeline::SoftPrompts prompts{at_sigma2(run.params.sigma2), {}};
+  // The same noise at sigma^2 = 1 keeps nothing of the proposal: what the decoder writes without one.
+  if (run.params.proposal_guidance != 1) prompts.without_proposal = at_sigma2(1);
   run.report(Stage::Prompt, 1);
   run.result().times.prompt_s = seconds_since(t);
 
   // [bos][prefix][soft prompts][continuation] must fit the decoder's learned positions.
-  run.decode(run.decoder_context(static_cast<int>(soft_prompts.size(1))), soft_prompts, {}, kept);
+  run.decode(run.decoder_context(static_cast<int>(prompts.with_proposal.size(1))), prompts, {}, kept);
   run.score();
 }
 
