@@ -64,6 +64,7 @@ class TestGuidancePanel : public QObject {
     wanted.samples = 3;
     wanted.maxNewTokens = 20;
     wanted.sigma2 = 0.4;
+    wanted.proposalGuidance = 2.5;
     wanted.cfg = 2.0;
     wanted.steps = 25;
     wanted.seed = 7;

@@ -339,14 +339,14 @@ class TestMainWindow : public QObject {
     QTextCursor caret(card.body()->document());
     caret.setPosition(5);  // inside " cat"
     card.body()->setTextCursor(caret);
-    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Keyboard, {})), 1);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Keyboard, {}, {})), 1);
     caret.setPosition(8);  // after the "t" of " cat"
     const QPoint rightHalfOfT = card.body()->cursorRect(caret).center() - QPoint(2, 0);
-    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, rightHalfOfT)), 1);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, rightHalfOfT, rightHalfOfT)), 1);
     const QPoint leftHalfOfSpace = card.body()->cursorRect(caret).center() + QPoint(1, 0);
-    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, leftHalfOfSpace)), 2);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, leftHalfOfSpace, leftHalfOfSpace)), 2);
     const QPoint pastTheEnd = card.body()->cursorRect(QTextCursor(card.body()->document())).center() + QPoint(600, 0);
-    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, pastTheEnd)), -1);
+    QCOMPARE(card.tokenFor(QContextMenuEvent(QContextMenuEvent::Mouse, pastTheEnd, pastTheEnd)), -1);
 
     // The menu itself, opened by the menu key (at the card's body) or a right-click (at its viewport), ends with
     // the token's alternatives.

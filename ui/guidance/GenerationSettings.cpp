@@ -26,6 +26,7 @@ QJsonObject GenerationSettings::toJson() const {
   return QJsonObject{{"samples", samples},
                      {"max_new_tokens", maxNewTokens},
                      {"sigma2", sigma2},
+                     {"proposal_guidance", proposalGuidance},
                      {"cfg", cfg},
                      {"steps", steps},
                      {"seed", QString::number(seed)},
@@ -40,6 +41,7 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
   settings.samples = intOr(json, "samples", settings.samples);
   settings.maxNewTokens = intOr(json, "max_new_tokens", settings.maxNewTokens);
   settings.sigma2 = doubleOr(json, "sigma2", settings.sigma2);
+  settings.proposalGuidance = doubleOr(json, "proposal_guidance", settings.proposalGuidance);
   settings.cfg = doubleOr(json, "cfg", settings.cfg);
   settings.steps = intOr(json, "steps", settings.steps);
   bool seedOk = false;
@@ -61,6 +63,9 @@ QString GenerationSettings::summary() const {
   QStringList parts{QStringLiteral("K %1").arg(samples), QStringLiteral("%1 tokens").arg(maxNewTokens),
                     QStringLiteral("σ² %1").arg(sigma2, 0, 'g', 3)};
   const GenerationSettings defaults;
+  if (proposalGuidance != defaults.proposalGuidance) {
+    parts << QStringLiteral("plan guidance %1").arg(proposalGuidance, 0, 'g', 3);
+  }
   if (cfg != defaults.cfg) parts << QStringLiteral("CFG %1").arg(cfg, 0, 'g', 3);
   if (temperature != defaults.temperature) parts << QStringLiteral("T %1").arg(temperature, 0, 'g', 3);
   if (topP != defaults.topP) parts << QStringLiteral("top-p %1").arg(topP, 0, 'g', 3);

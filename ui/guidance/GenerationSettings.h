@@ -28,6 +28,7 @@ struct GenerationSettings {
   int samples = dglm::GenerateParams{}.samples;
   int maxNewTokens = dglm::GenerateParams{}.max_new_tokens;
   double sigma2 = asTypedDecimal(dglm::GenerateParams{}.sigma2);
+  double proposalGuidance = asTypedDecimal(dglm::GenerateParams{}.proposal_guidance);
   double cfg = asTypedDecimal(dglm::GenerateParams{}.cfg);
   int steps = dglm::GenerateParams{}.steps;
   quint64 seed = dglm::GenerateParams{}.seed;
@@ -41,12 +42,12 @@ struct GenerationSettings {
   // Missing or mistyped fields keep their defaults: presets written by older versions stay usable.
   static GenerationSettings fromJson(const QJsonObject& json);
   // One line for a history row or tooltip, e.g. "K 4 · 32 tokens · σ² 0.05 · sentiment +2.0"; CFG and the
-  // decoding knobs appear only when they differ from their defaults.
+  // proposal guidance and the decoding knobs appear only when they differ from their defaults.
   QString summary() const;
 
   bool operator==(const GenerationSettings& other) const {
     return samples == other.samples && maxNewTokens == other.maxNewTokens && sigma2 == other.sigma2 &&
-           cfg == other.cfg && steps == other.steps && seed == other.seed && temperature == other.temperature &&
+           proposalGuidance == other.proposalGuidance && cfg == other.cfg && steps == other.steps && seed == other.seed && temperature == other.temperature &&
            topP == other.topP && repetitionPenalty == other.repetitionPenalty && guides == other.guides;
   }
   bool operator!=(const GenerationSettings& other) const { return !(*this == other); }

@@ -134,6 +134,20 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
     emit settingsChanged();
   });
 
+  proposalGuidance_ = new QDoubleSpinBox;
+  proposalGuidance_->setObjectName(QStringLiteral("proposalGuidance"));
+  proposalGuidance_->setRange(0.0, double(dglm::kMaxProposalGuidance));
+  proposalGuidance_->setSingleStep(0.5);
+  proposalGuidance_->setAccessibleName(tr("plan guidance"));
+  proposalGuidance_->setToolTip(tr("Each word is chosen as if the plan mattered this many times as much: 1 is the "
+                                   "method as published and off; 0 writes as if there were no plan"));
+  form->addRow(tr("Plan guidance"), proposalGuidance_);
+  auto* proposalGuidanceHelp = new QLabel(
+      tr("How strongly the words follow the plan: 2 to 3 make the sliders show more in the text, which reads "
+         "less fluently and takes twice as long to write."));
+  proposalGuidanceHelp->setWordWrap(true);
+  form->addRow(proposalGuidanceHelp);
+
   samples_ = new QSpinBox;
   samples_->setRange(1, 16);
   samples_->setToolTip(tr("How many alternative continuations to write at once"));
@@ -195,7 +209,9 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   for (QSpinBox* box : {samples_, tokens_, steps_, seed_}) {
     connect(box, &QSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
   }
-  connect(cfg_, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
+  for (QDoubleSpinBox* box : {proposalGuidance_, cfg_}) {
+    connect(box, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
+  }
   resetToDefaults();
 }
 
@@ -219,6 +235,7 @@ GenerationSettings GuidancePanel::settings() const {
   settings.samples = samples_->value();
   settings.maxNewTokens = tokens_->value();
   settings.sigma2 = double(sigma2Slider_->value()) / kSigma2SliderSteps;
+  settings.proposalGuidance = proposalGuidance_->value();
   settings.cfg = cfg_->value();
   settings.steps = steps_->value();
   settings.seed = quint64(seed_->value());
@@ -236,6 +253,7 @@ void GuidancePanel::setSettings(const GenerationSettings& settings) {
   samples_->setValue(settings.samples);
   tokens_->setValue(settings.maxNewTokens);
   setSigma2(settings.sigma2);
+  proposalGuidance_->setValue(settings.proposalGuidance);
   cfg_->setValue(settings.cfg);
   steps_->setValue(settings.steps);
   seed_->setValue(int(qMin<quint64>(settings.seed, INT_MAX)));

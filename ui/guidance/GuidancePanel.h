@@ -86,6 +86,7 @@ class GuidancePanel : public QWidget {
   QVector<ProbeGuideRow*> probeRows_;
   QSlider* sigma2Slider_ = nullptr;
   QLabel* sigma2Value_ = nullptr;
+  QDoubleSpinBox* proposalGuidance_ = nullptr;
   QSpinBox* samples_ = nullptr;
   QSpinBox* tokens_ = nullptr;
   QDoubleSpinBox* cfg_ = nullptr;
