@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   gen->add_option("--proposal-guidance", params.proposal_guidance,
                   "how closely the words follow the proposal (1: off, the published method; above 1 closer, "
-                  "at about twice the decoding cost)")
+                  "decoding twice the rows)")
       ->capture_default_str();
   gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off)")->capture_default_str();
   gen->add_option("--steps", params.steps, "diffusion sampling steps")->capture_default_str();

@@ -45,7 +45,8 @@ struct WriteParams {
   // Classifier-free guidance of the decoder towards the proposal: each step's logits are u + w (c - u), c read
   // with the proposal's soft prompts and u with soft prompts that carry none of it (noise level sigma^2 = 1).
   // 1: off, the published method (one decoder pass); above 1 the words follow the proposal, and so the guides,
-  // more closely, at some fluency and diversity and about twice the decoding cost; 0 writes as at sigma^2 = 1.
+  // more closely, at some fluency and diversity; each step then decodes 2K rows (on the default model, 5-30 %
+  // more time per call: docs/BENCHMARKS.md); 0 writes as at sigma^2 = 1.
   float proposal_guidance = 1.0f;
   DecodingParams decoding;
   std::uint64_t seed = 0;
