@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Measures the default model as docs/EVALUATION.md and the model card report it: steering judged by classifiers
 # that share no training data with the probes, DGLM against plain AR and token-level control (FUDGE-style),
-# guidance-weight, CFG, sampler-step and sigma^2 sweeps, and two-probe composition. Each part writes a Markdown
+# guidance-weight, CFG, sampler-step, sigma^2 and proposal-guidance sweeps, and two-probe composition. Each part writes a Markdown
 # table and a CSV (rewritten after every setting, so a stopped run keeps what it measured); `plots` draws PNGs
 # from the CSVs. Usage, after train-default-model.sh and a release build:
 #   models/recipe/evaluate-default-model.sh [WORK_DIR] [MODEL_DIR] [REPORT_DIR]
@@ -10,7 +10,8 @@
 # Judges: the probes' independent judges (trained on disjoint data, in WORK_DIR/judges) and two lexicon judges
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
-# Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 composition plots; default all),
+# Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 proposal-guidance composition plots;
+#   default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
 #   steered" guidance weight, default 30), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
@@ -23,7 +24,7 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-parts=" ${EVAL_PARTS:-steering baselines weights cfg steps sigma2 composition plots} "
+parts=" ${EVAL_PARTS:-steering baselines weights cfg steps sigma2 proposal-guidance composition plots} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
 lexicons=${PROBE_DATA:-build/probe-data}
@@ -99,6 +100,30 @@ want sigma2 && evaluate sigma2 "$samples" 32 --mauve \
   --setting "sigma2 0;sigma2=0" --setting "sigma2 0.05;sigma2=0.05" --setting "sigma2 0.2;sigma2=0.2" \
   --setting "sigma2 0.5;sigma2=0.5" --setting "sigma2 1;sigma2=1"
 
+# Proposal guidance (the decoder's CFG towards the plan): the steering protocol at 2 and 3, the clearly steered
+# sentiment at 3 (also at temperature 0.7), and the open-ended protocol over the weight (1 is the steering and
+# sigma^2 parts' setting).
+if want proposal-guidance; then
+  steered=()
+  for g in 2 3; do
+    steered+=(--setting "unguided pg$g;proposal_guidance=$g"
+      --setting "positive pg$g;guide=sentiment=+$w;proposal_guidance=$g"
+      --setting "negative pg$g;guide=sentiment=-$w;proposal_guidance=$g"
+      --setting "avoid offensive pg$g;guide=offensive=-$w;proposal_guidance=$g"
+      --setting "topic science pg$g;guide=topic=$w:science;proposal_guidance=$g"
+      --setting "topic politics pg$g;guide=topic=$w:politics;proposal_guidance=$g")
+  done
+  evaluate proposal-guidance "$samples" 20 "${steered[@]}" \
+    --setting "positive +100 pg3;guide=sentiment=+100;proposal_guidance=3" \
+    --setting "negative -100 pg3;guide=sentiment=-100;proposal_guidance=3"
+  evaluate proposal-guidance-cool "$samples" 20 \
+    --setting "positive +100 t0.7 pg3;guide=sentiment=+100;temperature=0.7;proposal_guidance=3" \
+    --setting "negative -100 t0.7 pg3;guide=sentiment=-100;temperature=0.7;proposal_guidance=3"
+  evaluate proposal-guidance-open "$samples" 32 --mauve \
+    --setting "pg 1;proposal_guidance=1" --setting "pg 1.5;proposal_guidance=1.5" \
+    --setting "pg 2;proposal_guidance=2" --setting "pg 3;proposal_guidance=3" --setting "pg 4;proposal_guidance=4"
+fi
+
 want composition && evaluate composition "$sweep" 20 \
   --setting "science;guide=topic=$w:science" --setting "politics;guide=topic=$w:politics" \
   --setting "science + positive;guide=topic=$w:science;guide=sentiment=+$w" \
@@ -119,5 +144,9 @@ if want plots; then
   draw steps --x steps --y judge-judge-topic:science,adherence --group guides --title "Sampler steps vs judged science and adherence" -o "$out/steps.png"
   draw sigma2 --x sigma2 --y adherence,div,mauve --title "sigma^2 vs adherence, diversity and MAUVE" -o "$out/sigma2.png"
   draw sigma2 --x sigma2 --y scorer_perplexity --title "sigma^2 vs scorer perplexity" -o "$out/sigma2-perplexity.png"
+  draw proposal-guidance-open --x proposal_guidance --y adherence,div,mauve \
+    --title "Proposal guidance vs adherence, diversity and MAUVE" -o "$out/proposal-guidance.png"
+  draw proposal-guidance-open --x proposal_guidance --y scorer_perplexity \
+    --title "Proposal guidance vs scorer perplexity" -o "$out/proposal-guidance-perplexity.png"
 fi
 echo "evaluate-default-model.sh: reports in $out"
