@@ -143,8 +143,8 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
                                    "method as published and off; 0 writes as if there were no plan"));
   form->addRow(tr("Plan guidance"), proposalGuidance_);
   auto* proposalGuidanceHelp = new QLabel(
-      tr("How strongly the words follow the plan: 2 to 3 make the sliders show more in the text, which then reads "
-         "less fluently and takes a little longer to write."));
+      tr("How closely the words follow the plan: 2 to 3 make the sliders show more, less fluently and a little "
+         "slower; 1 is off."));
   proposalGuidanceHelp->setWordWrap(true);
   form->addRow(proposalGuidanceHelp);
 
