@@ -77,6 +77,7 @@ struct Token {
   int id = 0;
   std::string text;      // the text this token added to the continuation
   float logprob = 0;     // natural log-probability under the decoder's sampling distribution before processors
+                         // (with proposal guidance, the mixed logits' distribution)
   // The step's most likely tokens, most likely first (the sampled one too, when it was among them), control
   // tokens left out: what a writer may pick instead, to write on from there with Generator::rewrite.
   std::vector<TokenChoice> alternatives;
