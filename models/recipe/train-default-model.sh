@@ -24,7 +24,7 @@ done_file() { [ -f "$1" ] && echo "skip: $1 exists"; }
 
 mkdir -p "$work"
 [ -f build/corpus/tune-train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
-[ -f build/probe-data/sentiment-with-weak.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
+[ -f build/probe-data/register.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
 
 done_file "$work/tokenizer.model" ||
   run train tokenizer --input build/corpus/train.txt --output-prefix "$work/tokenizer" --vocab-size 4000 \
@@ -107,6 +107,12 @@ run train probe "$model" --csv build/probe-data/offensive.csv --heldout-csv buil
 run train probe "$model" --csv build/probe-data/topic.csv --heldout-csv build/probe-data/topic-heldout.csv \
   --text-column text --label-column label --name topic \
   --description "Topic (Brown genres, State of the Union, Moby Dick, fortunes)" --l2 1e-6 --seed 5
+# Reviews are where this decoder says positive things that are not political: composed with sentiment, this
+# probe carries positive guidance into the words (model card, "Steering").
+run train probe "$model" --csv build/probe-data/register.csv --heldout-csv build/probe-data/register-heldout.csv \
+  --text-column text --label-column label --name register \
+  --description "Register: prose (fiction, speeches, essays) or product reviews (Amazon fine-food reviews)" \
+  --l2 1e-6 --seed 5
 for judge in sentiment offensive topic; do
   run train probe "$model" --csv "build/probe-data/$judge-judge.csv" --text-column text --label-column label \
     --name "judge-$judge" --output "$work/judges" --l2 1e-6 --seed 6
