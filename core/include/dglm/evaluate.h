@@ -70,9 +70,9 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
 // rows[i] measured settings[i] (rows may be fewer: a run still going). One CSV record per row: its setting's
 // parameters (label, method, sigma2, proposal_guidance, cfg, steps, temperature, top_p; guides: the steered
 // "probe[:class]" joined by " + "; guide_weight: the weight when there is exactly one guide;
-// "guide:PROBE[:CLASS]": the weight of each guide of any setting), then the metrics (texts, scorer_perplexity, dist3, div, adherence,
-// mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class). Cells not measured or not set are
-// empty, so that plotting a column over a sweep skips the rows outside it.
+// "guide:PROBE[:CLASS]": the weight of each guide of any setting), then the metrics (texts, scorer_perplexity,
+// dist3, div, adherence, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class). Cells not
+// measured or not set are empty, so that plotting a column over a sweep skips the rows outside it.
 std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector<EvalRow>& rows);
 
 }  // namespace dglm

@@ -179,7 +179,8 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
       p.guides.push_back({value.substr(0, weight_at), parse_number(key, rest.substr(0, colon)),
                           colon == std::string::npos ? std::string() : rest.substr(colon + 1)});
     } else {
-      throw Error(ErrorKind::InvalidArgument, "unknown key (method, sigma2, proposal_guidance, cfg, steps, temperature, top_p, guide)",
+      throw Error(ErrorKind::InvalidArgument,
+                  "unknown key (method, sigma2, proposal_guidance, cfg, steps, temperature, top_p, guide)",
                   Location{{}, 0, 0, key});
     }
   }

@@ -27,8 +27,8 @@ void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tenso
   run.report(Stage::Prompt, 0);
   const auto eps = torch::randn(proposals.sizes(), run.rng()).to(m.device);
   const auto at_sigma2 = [&](double sigma2) {
-    const double a = diffusion::proposal_alpha_bar(sigma2);
-    return pipeline::soft_prompts(m.prompt, proposals, eps, torch::full({run.samples()}, a, torch::kFloat).to(m.device));
+    const auto a = torch::full({run.samples()}, diffusion::proposal_alpha_bar(sigma2), torch::kFloat).to(m.device);
+    return pipeline::soft_prompts(m.prompt, proposals, eps, a);
   };
   pipeline::SoftPrompts prompts{at_sigma2(run.params.sigma2), {}};
   // The same noise at sigma^2 = 1 keeps nothing of the proposal: what the decoder writes without one.
