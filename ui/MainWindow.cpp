@@ -54,24 +54,6 @@ QString stageName(int stage) {
   return {};
 }
 
-// "sentiment: positive 0.82 · topic: sports 0.61": each probe's most likely class for the finished text.
-QString describeScores(const dglm::Candidate& candidate, const QVector<ProbeDescription>& probes) {
-  QStringList parts;
-  for (const auto& [probe, probabilities] : candidate.probe_scores) {
-    if (probabilities.empty()) continue;
-    const auto best = std::max_element(probabilities.begin(), probabilities.end());
-    const int bestClass = int(best - probabilities.begin());
-    QString className = QString::number(bestClass);
-    for (const ProbeDescription& description : probes) {
-      if (description.name == QString::fromStdString(probe) && bestClass < description.classes.size()) {
-        className = description.classes[bestClass];
-      }
-    }
-    parts << QStringLiteral("%1: %2 %3").arg(QString::fromStdString(probe), className).arg(*best, 0, 'f', 2);
-  }
-  return parts.join(QStringLiteral(" · "));
-}
-
 // The device picker's entries and the words QSettings keeps them as.
 struct DeviceEntry {
   DeviceChoice choice;

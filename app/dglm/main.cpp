@@ -115,6 +115,7 @@ int generate(const std::string& model_dir, dglm::Device device, dglm::GeneratePa
       }
       json line{{"sample", k}, {"text", c.text}, {"tokens", tokens}, {"logprobs", logprobs},
                 {"perplexity", c.perplexity}, {"probe_scores", c.probe_scores}};
+      if (!c.plan_scores.empty()) line["plan_scores"] = c.plan_scores;  // DGLM: what the guides steered
       if (params.decoding.alternatives > 0) line["alternatives"] = alternatives;
       std::cout << line.dump() << "\n";
     } else {
@@ -219,7 +220,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"dglm", "ar", "fudge"}))->capture_default_str();
   gen->add_option("--top-k", token_level.top_k, "fudge: candidate tokens re-weighted per step")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, perplexity, probe_scores (and alternatives)");
+  gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, perplexity, probe_scores (of the text), plan_scores (of the proposal; dglm) and alternatives");
   gen->add_flag("--quiet,-q", quiet, "no progress (shown on terminals only) or timings on stderr");
   std::string generate_device = "cpu";
   gen->add_option("--device", generate_device, "cpu, or cuda where LibTorch has it")

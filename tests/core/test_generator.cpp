@@ -4,14 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "dglm/error.h"
 #include "dglm/fileio.h"
 #include "dglm/generator.h"
 #include "dglm/probe.h"
+#include "dglm/safetensors.h"
 #include "dglm/tiny_model.h"
 #include "dglm/tokenizer.h"
 #include "test_support.h"
@@ -115,6 +118,56 @@ TEST_F(GeneratorTest, ContinuationsKeepTheSpaceBeforeTheirFirstWord) {
     EXPECT_EQ(c.tokens.front().text.front() == ' ', starts_word);
   }
   EXPECT_GT(word_starts, 0) << "no sample started a word: the test saw nothing";
+}
+
+// Class probabilities of the tiny model's probe `name` for a unit-norm embedding, from its files: softmax(W x + b).
+std::vector<double> probe_reading(const std::string& name, const std::vector<float>& embedding) {
+  const auto dir = tiny_model_dir() + "/probes/";
+  const auto weights_file = nlohmann::json::parse(read_file_text(dir + name + ".json")).at("weights").get<std::string>();
+  const auto weights = safetensors::read(dir + weights_file);
+  const auto floats = [&](const char* tensor) {
+    const auto* t = weights.find(tensor);
+    EXPECT_TRUE(t && t->dtype == safetensors::DType::F32) << tensor;
+    std::vector<float> values(t ? static_cast<std::size_t>(t->numel()) : 0);
+    if (t) std::memcpy(values.data(), t->bytes.data(), t->bytes.size());
+    return values;
+  };
+  const auto w = floats("weight"), b = floats("bias");
+  std::vector<double> logits(b.size());
+  for (std::size_t c = 0; c < b.size(); ++c) {
+    logits[c] = b[c];
+    for (std::size_t i = 0; i < embedding.size(); ++i) logits[c] += w[c * embedding.size() + i] * embedding[i];
+  }
+  const double top = *std::max_element(logits.begin(), logits.end());
+  double total = 0;
+  for (auto& l : logits) total += (l = std::exp(l - top));
+  for (auto& l : logits) l /= total;
+  return logits;
+}
+
+// The plan's scores are each probe's reading of the proposal the words were written from, and guidance moves
+// them towards its class (on the tiny model's random weights the text need not follow).
+TEST_F(GeneratorTest, PlanScoresReadTheProposalThatGuidanceSteered) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.samples = 6;
+  const auto unguided = generator.run(p);
+  p.guides = {{"topic", 30.0f, "science"}};
+  const auto guided = generator.run(p);
+  double unguided_science = 0, guided_science = 0;
+  for (std::size_t k = 0; k < 6; ++k) {
+    const auto& c = guided.candidates[k];
+    ASSERT_EQ(c.plan_scores.size(), 3u);
+    for (const auto& [probe, scores] : c.plan_scores) {
+      const auto expected = probe_reading(probe, c.proposal);
+      ASSERT_EQ(scores.size(), expected.size()) << probe;
+      for (std::size_t i = 0; i < scores.size(); ++i) EXPECT_NEAR(scores[i], expected[i], 1e-4) << probe << " " << i;
+    }
+    EXPECT_NE(c.plan_scores.at("topic"), c.probe_scores.at("topic")) << "the plan is not the text";
+    guided_science += c.plan_scores.at("topic")[2] / 6;
+    unguided_science += unguided.candidates[k].plan_scores.at("topic")[2] / 6;
+  }
+  EXPECT_GT(guided_science, unguided_science + 0.2) << "unguided " << unguided_science << ", guided " << guided_science;
 }
 
 TEST_F(GeneratorTest, SameSeedSameOutputDifferentSeedDifferentOutput) {
@@ -351,8 +404,11 @@ TEST_F(GeneratorTest, RewriteKeepsTheTokensBeforeThePickAndWritesOn) {
     for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(c.tokens[i].id, params.kept_tokens[i]);
     EXPECT_EQ(c.text.rfind(kept_text, 0), 0u) << c.text;
     EXPECT_EQ(streamed[k], c.text) << "kept tokens stream too";
-    EXPECT_EQ(c.proposal, original.proposal);
+    for (std::size_t i = 0; i < c.proposal.size(); ++i) EXPECT_NEAR(c.proposal[i], original.proposal[i], 1e-6);
     EXPECT_EQ(c.probe_scores.size(), 3u);
+    for (const auto& [probe, scores] : c.plan_scores)  // the same plan, read the same
+      for (std::size_t i = 0; i < scores.size(); ++i) EXPECT_NEAR(scores[i], original.plan_scores.at(probe)[i], 1e-5);
+    EXPECT_EQ(c.plan_scores.size(), 3u);
   }
   EXPECT_EQ(generator.rewrite(params).candidates[0].text, result.candidates[0].text) << "same seed, same text";
 }

@@ -2,6 +2,7 @@
 // Compare mode: the per-pane summary (mean perplexity, Dist-3, mean probe scores), and panes run on the tiny
 // model as one batch: every pane finishes with its own curves and row, and a newer generation cancels them all.
 #include <QPlainTextEdit>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -16,11 +17,13 @@
 namespace {
 constexpr int kTimeoutMs = 120000;
 
-dglm::Candidate candidate(const std::string& text, double perplexity, std::vector<float> sentiment) {
+dglm::Candidate candidate(const std::string& text, double perplexity, std::vector<float> sentiment,
+                          std::vector<float> planned) {
   dglm::Candidate made;
   made.text = text;
   made.perplexity = perplexity;
   made.probe_scores["sentiment"] = std::move(sentiment);
+  made.plan_scores["sentiment"] = std::move(planned);
   return made;
 }
 
@@ -57,17 +60,21 @@ class TestCompare : public QObject {
 
   void summaryAveragesPerplexityAndScoresTheGuidedClass() {
     dglm::GenerateResult result;
-    result.candidates = {candidate("a b c d", 10, {0.2f, 0.8f}), candidate("a b c e", 20, {0.4f, 0.6f})};
+    result.candidates = {candidate("a b c d", 10, {0.2f, 0.8f}, {0.1f, 0.9f}),
+                         candidate("a b c e", 20, {0.4f, 0.6f}, {0.3f, 0.7f})};
     const QVector<ProbeDescription> probes{{"sentiment", "", {"negative", "positive"}}};
     GenerationSettings unguided;
     const PaneSummary plain = summarizeRun(result, unguided, probes);
     QCOMPARE(plain.meanPerplexity, 15.0);
     QCOMPARE(plain.dist3, 3.0 / 8.0);  // trigrams a-b-c (twice), b-c-d, b-c-e over 8 words
     QVERIFY(qAbs(plain.meanProbeScores.value("sentiment") - 0.7) < 1e-6);  // the last class: positive
+    QVERIFY(qAbs(plain.meanPlanScores.value("sentiment") - 0.8) < 1e-6);
 
     GenerationSettings towardsNegative;
     towardsNegative.guides = {{"sentiment", -1.5, "negative"}};
-    QVERIFY(qAbs(summarizeRun(result, towardsNegative, probes).meanProbeScores.value("sentiment") - 0.3) < 1e-6);
+    const PaneSummary negative = summarizeRun(result, towardsNegative, probes);
+    QVERIFY(qAbs(negative.meanProbeScores.value("sentiment") - 0.3) < 1e-6);
+    QVERIFY(qAbs(negative.meanPlanScores.value("sentiment") - 0.2) < 1e-6);
     QCOMPARE(summarizeRun(dglm::GenerateResult{}, unguided, probes).meanProbeScores.size(), 0);
   }
 
@@ -97,6 +104,9 @@ class TestCompare : public QObject {
       QVERIFY(dist3 >= 0 && dist3 <= 1);
       const double score = table->item(pane, 3)->data(Qt::UserRole).toDouble();
       QVERIFY(score > 0 && score < 1);
+      // The text's mean, then the plans' in brackets: "0.42 (plan 0.97)".
+      QVERIFY2(QRegularExpression(R"(^[01]\.\d\d \(plan [01]\.\d\d\)$)").match(table->item(pane, 3)->text()).hasMatch(),
+               qPrintable(table->item(pane, 3)->text()));
     }
     PerplexityPlot* plot = compare->plot();
     QCOMPARE(plot->graphCount(), 3 * 2);

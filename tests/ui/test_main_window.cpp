@@ -232,6 +232,18 @@ class TestMainWindow : public QObject {
     QCOMPARE(window.editor()->toPlainText(), QString("It was a quiet morning"));
   }
 
+  void scoresGiveTheTextsClassThenThePlansNamedWhenItDiffers() {
+    dglm::Candidate candidate;
+    candidate.probe_scores = {{"sentiment", {0.27f, 0.73f}}, {"topic", {0.6f, 0.1f, 0.3f}}};
+    candidate.plan_scores = {{"sentiment", {0.03f, 0.97f}}, {"topic", {0.12f, 0.0f, 0.88f}}};
+    const QVector<ProbeDescription> probes{{"sentiment", "", {"negative", "positive"}},
+                                           {"topic", "", {"fiction", "politics", "science"}}};
+    QCOMPARE(describeScores(candidate, probes),
+             QString("sentiment: positive 0.73 (plan 0.97) · topic: fiction 0.60 (plan: science 0.88)"));
+    candidate.plan_scores.clear();  // the baselines write without a plan
+    QCOMPARE(describeScores(candidate, probes), QString("sentiment: positive 0.73 · topic: fiction 0.60"));
+  }
+
   void cardsShadeTokensReplaceTheSelectionAndContinue() {
     QVERIFY(CandidateCard::surpriseColour(0.0).alpha() == 0);
     QVERIFY(CandidateCard::surpriseColour(-2.0).alpha() < CandidateCard::surpriseColour(-6.0).alpha());
@@ -271,11 +283,17 @@ class TestMainWindow : public QObject {
       QVERIFY(perplexity->yAxis->range().contains(values.lower) && perplexity->yAxis->range().contains(values.upper));
     }
 
-    // One bar per probe and sample in the probe-score plot.
-    QCOMPARE(window.probeScorePlot()->plottableCount(), 3);
-    for (int probe = 0; probe < 3; ++probe) {
-      QCOMPARE(qobject_cast<QCPBars*>(window.probeScorePlot()->plottable(probe))->data()->size(), 3);
-    }
+    // One bar per probe and sample in the probe-score plot (the texts), and a diamond on each (the plans).
+    ProbeScorePlot* scores = window.probeScorePlot();
+    QCOMPARE(scores->plottableCount(), 3 + 1);
+    for (int probe = 0; probe < 3; ++probe) QCOMPARE(qobject_cast<QCPBars*>(scores->plottable(probe))->data()->size(), 3);
+    QCOMPARE(scores->graphCount(), 1);
+    QCOMPARE(scores->graph(0)->data()->size(), 3 * 3);
+    QList<double> planned;
+    for (auto point = scores->graph(0)->data()->constBegin(); point != scores->graph(0)->data()->constEnd(); ++point)
+      planned << point->value;
+    for (CandidateCard* card : window.candidateCards())  // unguided: each probe's last class, "positive" here
+      QVERIFY(planned.contains(double(card->candidate().plan_scores.at("sentiment")[1])));
 
     // Both plots save as PNG and PDF.
     QTemporaryDir plots;

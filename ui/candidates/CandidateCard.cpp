@@ -14,6 +14,35 @@
 #include <cmath>
 #include <memory>
 
+QString describeScores(const dglm::Candidate& candidate, const QVector<ProbeDescription>& probes) {
+  const auto className = [&](const std::string& probe, int index) {
+    for (const ProbeDescription& description : probes)
+      if (description.name == QString::fromStdString(probe) && index < description.classes.size())
+        return description.classes[index];
+    return QString::number(index);
+  };
+  const auto mostLikely = [](const std::vector<float>& probabilities) {
+    return int(std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin());
+  };
+  QStringList parts;
+  for (const auto& [probe, probabilities] : candidate.probe_scores) {
+    if (probabilities.empty()) continue;
+    const int written = mostLikely(probabilities);
+    QString part = QStringLiteral("%1: %2 %3")
+                       .arg(QString::fromStdString(probe), className(probe, written))
+                       .arg(probabilities[size_t(written)], 0, 'f', 2);
+    const auto plan = candidate.plan_scores.find(probe);
+    if (plan != candidate.plan_scores.end() && !plan->second.empty()) {
+      const int planned = mostLikely(plan->second);
+      const QString score = QString::number(plan->second[size_t(planned)], 'f', 2);
+      part += planned == written ? QStringLiteral(" (plan %1)").arg(score)
+                                 : QStringLiteral(" (plan: %1 %2)").arg(className(probe, planned), score);
+    }
+    parts << part;
+  }
+  return parts.join(QStringLiteral(" · "));
+}
+
 CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), sample_(sample) {
   setFrameShape(QFrame::StyledPanel);
   auto* layout = new QVBoxLayout(this);
@@ -36,6 +65,10 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
 
   status_ = new QLabel;
   status_->setWordWrap(true);
+  status_->setToolTip(tr("Perplexity of the continuation, and what each probe reads in the written text. "
+                         "In brackets, what it reads in the plan: the proposal the sliders steered, before any "
+                         "word was written. The words follow the plan only in part; plan guidance makes them "
+                         "follow it more closely."));
   layout->addWidget(status_);
 
   auto* buttons = new QHBoxLayout;

@@ -10,6 +10,7 @@
 #include <QVector>
 
 #include "dglm/generator.h"
+#include "guidance/GenerationSettings.h"
 #include "plot/RunningPerplexity.h"
 
 class QContextMenuEvent;
@@ -17,6 +18,10 @@ class QLabel;
 class QMenu;
 class QPushButton;
 class QTextBrowser;
+
+// "sentiment: positive 0.82 (plan 0.97) · topic: sports 0.61 (plan: science 0.88)": each probe's most likely class
+// for the written text and, in brackets, for the plan (the proposal the sliders steered), named when it differs.
+QString describeScores(const dglm::Candidate& candidate, const QVector<ProbeDescription>& probes);
 
 class CandidateCard : public QFrame {
   Q_OBJECT

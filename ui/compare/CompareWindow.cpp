@@ -35,15 +35,21 @@ PaneSummary summarizeRun(const dglm::GenerateResult& result, const GenerationSet
   summary.dist3 = dglm::distinct_n(texts, 3);
   for (const ProbeDescription& probe : probes) {
     const int wanted = scoredClassIndex(probe, settings);
-    double total = 0;
-    int scored = 0;
-    for (const dglm::Candidate& candidate : result.candidates) {
-      const auto scores = candidate.probe_scores.find(probe.name.toStdString());
-      if (scores == candidate.probe_scores.end() || wanted < 0 || wanted >= int(scores->second.size())) continue;
-      total += scores->second[size_t(wanted)];
-      ++scored;
-    }
-    if (scored > 0) summary.meanProbeScores.insert(probe.name, total / scored);
+    const auto meanInto = [&](std::map<std::string, std::vector<float>> dglm::Candidate::*scoresOf,
+                              QMap<QString, double>& means) {
+      double total = 0;
+      int scored = 0;
+      for (const dglm::Candidate& candidate : result.candidates) {
+        const auto& all = candidate.*scoresOf;
+        const auto scores = all.find(probe.name.toStdString());
+        if (scores == all.end() || wanted < 0 || wanted >= int(scores->second.size())) continue;
+        total += scores->second[size_t(wanted)];
+        ++scored;
+      }
+      if (scored > 0) means.insert(probe.name, total / scored);
+    };
+    meanInto(&dglm::Candidate::probe_scores, summary.meanProbeScores);
+    meanInto(&dglm::Candidate::plan_scores, summary.meanPlanScores);
   }
   return summary;
 }
@@ -246,7 +252,11 @@ void CompareWindow::rebuildTable() {
     for (int probe = 0; probe < probes_.size(); ++probe) {
       const ProbeDescription& description = probes_[probe];
       QTableWidgetItem* item = number(FirstProbeColumn + probe, summary->meanProbeScores.value(description.name), 2);
-      item->setToolTip(tr("Mean probability of “%1” over the pane's samples")
+      const auto plan = summary->meanPlanScores.constFind(description.name);
+      if (plan != summary->meanPlanScores.cend())
+        item->setText(tr("%1 (plan %2)").arg(item->text(), QString::number(*plan, 'f', 2)));
+      item->setToolTip(tr("Mean probability of “%1” over the pane's samples, in the written texts and (plan) in the "
+                          "proposals the sliders steered")
                            .arg(description.classes.value(scoredClassIndex(description, panes_[index].settings))));
     }
   }

@@ -25,8 +25,10 @@ class WorkerHost;
 struct PaneSummary {
   double meanPerplexity = 0;
   double dist3 = 0;
-  // probe -> mean probability of the class the pane steers towards (the probe's last class when unguided)
+  // probe -> mean probability of the class the pane steers towards (the probe's last class when unguided), in
+  // the written texts and in the plans (the proposals the sliders steered)
   QMap<QString, double> meanProbeScores;
+  QMap<QString, double> meanPlanScores;
 };
 
 // The summary of a finished run; the probes give class names for the guided targets.

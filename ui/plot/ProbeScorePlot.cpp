@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plot/ProbeScorePlot.h"
 
+#include <optional>
+
 #include "plot/PerplexityPlot.h"
 
 ProbeScorePlot::ProbeScorePlot(QWidget* parent) : QCustomPlot(parent) {
@@ -23,12 +25,11 @@ void ProbeScorePlot::clearScores() {
 void ProbeScorePlot::showScores(const std::vector<dglm::Candidate>& candidates, const GenerationSettings& settings,
                                 const QVector<ProbeDescription>& probes) {
   clearPlottables();
-  auto* group = new QCPBarsGroup(this);
-  const double groupWidth = 0.8;
-  const double barWidth = groupWidth / qMax<qsizetype>(1, probes.size());
+  const double barWidth = 0.8 / qMax<qsizetype>(1, probes.size());
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   for (size_t sample = 0; sample < candidates.size(); ++sample) ticker->addTick(double(sample + 1), QString::number(sample + 1));
   xAxis->setTicker(ticker);
+  QVector<double> planKeys, planValues;
   for (int index = 0; index < probes.size(); ++index) {
     const ProbeDescription& probe = probes[index];
     const int scored = scoredClassIndex(probe, settings);
@@ -38,12 +39,29 @@ void ProbeScorePlot::showScores(const std::vector<dglm::Candidate>& candidates, 
     bars->setBrush(colour);
     bars->setPen(colour.darker(130));
     bars->setWidth(barWidth);
-    bars->setBarsGroup(group);
+    const std::string name = probe.name.toStdString();
+    const auto scoreOf = [&](const std::map<std::string, std::vector<float>>& scores) -> std::optional<double> {
+      const auto found = scores.find(name);
+      if (found == scores.end() || scored < 0 || scored >= int(found->second.size())) return std::nullopt;
+      return found->second[size_t(scored)];
+    };
+    const double offset = (index - (probes.size() - 1) / 2.0) * barWidth;  // the probes' bars side by side
     for (size_t sample = 0; sample < candidates.size(); ++sample) {
-      const auto scores = candidates[sample].probe_scores.find(probe.name.toStdString());
-      if (scores == candidates[sample].probe_scores.end() || scored < 0 || scored >= int(scores->second.size())) continue;
-      bars->addData(double(sample + 1), scores->second[size_t(scored)]);
+      const double x = double(sample + 1) + offset;
+      if (const auto written = scoreOf(candidates[sample].probe_scores)) bars->addData(x, *written);
+      if (const auto planned = scoreOf(candidates[sample].plan_scores)) {
+        planKeys << x;
+        planValues << *planned;
+      }
     }
+  }
+  // Added last, so that the markers are drawn over the bars.
+  if (!planKeys.isEmpty()) {
+    QCPGraph* plan = addGraph();
+    plan->setName(tr("plan: the proposal the sliders steered"));
+    plan->setLineStyle(QCPGraph::lsNone);
+    plan->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(Qt::black, 1.5), QBrush(Qt::white), 8));
+    plan->setData(planKeys, planValues);
   }
   legend->setVisible(!probes.isEmpty());
   xAxis->setRange(0.5, double(candidates.size()) + 0.5);

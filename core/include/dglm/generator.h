@@ -97,6 +97,9 @@ struct Candidate {
   double perplexity = 0;                 // exp(mean -logprob) over the continuation's tokens
   std::vector<float> proposal;           // the sampled semantic embedding (unit norm)
   std::map<std::string, std::vector<float>> probe_scores;  // probe -> class probabilities of the re-encoded text
+  // probe -> class probabilities of the proposal: what the guides steered, before any word was written (DGLM
+  // only; the baselines have no proposal). Set beside probe_scores, it shows how far the words followed the plan.
+  std::map<std::string, std::vector<float>> plan_scores;
 };
 
 struct StageTimes {

@@ -233,20 +233,16 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
       perplexities.push_back(scorer_perplexity(s, params.prefix, c.text));
       for (const auto& [judge, scores] : c.probe_scores)
         if (options.judges.count(judge)) vote(judge, m.probes.at(judge).classes, argmax(scores));
+      // What the probe judges read in the proposal, to compare with what they read in the text.
+      for (const auto& [judge, scores] : c.plan_scores)
+        if (options.judges.count(judge)) vote(judge + "@proposal", m.probes.at(judge).classes, argmax(scores));
       for (const auto& [judge, lexicon] : lexicons) vote(judge, lexicon.classes(), lexicon.classify(c.text));
     }
     if (setting.method == Method::Dglm) {
       const auto embedded = m.embed(texts, false).to(torch::kCPU);
       for (std::size_t k = 0; k < result.candidates.size(); ++k) {
         const auto& proposal = result.candidates[k].proposal;
-        const auto unit = torch::tensor(proposal);
-        adherences.push_back(torch::dot(embedded[static_cast<int64_t>(k)], unit).item<double>());
-        // What the probe judges read in the proposal, to compare with what they read in the text.
-        for (const auto& [judge, path] : options.judges) {
-          const auto& probe = m.probes.at(judge);
-          const auto log_probs = probe.log_probs(unit.to(m.device).unsqueeze(0)).squeeze(0).to(torch::kCPU);
-          vote(judge + "@proposal", probe.classes, static_cast<std::size_t>(log_probs.argmax().item<int64_t>()));
-        }
+        adherences.push_back(torch::dot(embedded[static_cast<int64_t>(k)], torch::tensor(proposal)).item<double>());
       }
     }
     dist3.push_back(distinct_n(texts, 3));

@@ -255,19 +255,30 @@ void GenerationRun::emit(int64_t k, int id, float logprob, const torch::Tensor& 
   if (callbacks_.token) callbacks_.token(static_cast<int>(k), c.tokens.back());
 }
 
-void GenerationRun::score() {
+void GenerationRun::score(const torch::Tensor& unit_proposals) {
   const auto started = Clock::now();
   report(Stage::Score, 0);
-  std::vector<std::string> texts;
-  for (const auto& c : result_.candidates) texts.push_back(c.text);
-  const auto embeddings = model.embed(texts, /*keep_end=*/false);
-  for (const auto& [name, probe] : model.probes) {
-    const auto probs = probe.log_probs(embeddings).exp().to(torch::kCPU).contiguous();
-    for (int64_t k = 0; k < samples(); ++k) {
-      const auto row = probs[k];
-      result_.candidates[static_cast<std::size_t>(k)].probe_scores[name].assign(
-          row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+  auto& candidates = result_.candidates;
+  const auto fill = [&](const torch::Tensor& embeddings, std::map<std::string, std::vector<float>> Candidate::*scores) {
+    for (const auto& [name, probe] : model.probes) {
+      const auto probs = probe.log_probs(embeddings).exp().to(torch::kCPU).contiguous();
+      for (int64_t k = 0; k < samples(); ++k) {
+        const auto row = probs[k];
+        (candidates[static_cast<std::size_t>(k)].*scores)[name].assign(row.data_ptr<float>(),
+                                                                       row.data_ptr<float>() + row.numel());
+      }
     }
+  };
+  std::vector<std::string> texts;
+  for (const auto& c : candidates) texts.push_back(c.text);
+  fill(model.embed(texts, /*keep_end=*/false), &Candidate::probe_scores);
+  if (unit_proposals.defined()) {
+    const auto proposals = unit_proposals.to(torch::kCPU, torch::kFloat).contiguous();
+    for (int64_t k = 0; k < samples(); ++k) {
+      const auto row = proposals[k];
+      candidates[static_cast<std::size_t>(k)].proposal.assign(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+    }
+    fill(unit_proposals.to(model.device, torch::kFloat), &Candidate::plan_scores);
   }
   report(Stage::Score, 1);
   result_.times.score_s = seconds_since(started);

@@ -78,8 +78,9 @@ class GenerationRun {
   void decode(const std::vector<int64_t>& context, const SoftPrompts& prompts, const StepLogitsHook& hook = {},
               const std::vector<int>& kept = {});
 
-  // Class probabilities of every loaded probe for the re-encoded continuations; times.score_s.
-  void score();
+  // Class probabilities of every loaded probe for the re-encoded continuations (probe_scores) and, given the
+  // unit-norm proposals [K, D] they were written from, for those too (proposal, plan_scores); times.score_s.
+  void score(const torch::Tensor& unit_proposals = {});
 
   int64_t samples() const { return params.samples; }
   at::Generator& rng() { return rng_; }

@@ -20,9 +20,10 @@ using pipeline::Clock;
 using pipeline::seconds_since;
 
 // What a generation and a rewrite share once the proposals [K, D] (standardised) are known: re-noise them at
-// sigma^2 into soft prompts, decode (starting with `kept`) and score.
+// sigma^2 into soft prompts, decode (starting with `kept`) and score, text and plan. unit_proposals [K, D] are
+// the same proposals at unit norm, as the encoder's embeddings are: what the probes read and the candidates keep.
 void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tensor& proposals,
-                const std::vector<int>& kept = {}) {
+                const torch::Tensor& unit_proposals, const std::vector<int>& kept = {}) {
   const auto t = Clock::now();
   run.report(Stage::Prompt, 0);
   const auto eps = torch::randn(proposals.sizes(), run.rng()).to(m.device);
@@ -38,7 +39,7 @@ void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tenso
 
   // [bos][prefix][soft prompts][continuation] must fit the decoder's learned positions.
   run.decode(run.decoder_context(static_cast<int>(prompts.with_proposal.size(1))), prompts, {}, kept);
-  run.score();
+  run.score(unit_proposals);
 }
 
 // DGLM: the shared decoding loop, fed with soft prompts made from a guided diffusion proposal.
@@ -67,8 +68,8 @@ class DglmRun {
     const auto proposals = sample_proposals(cond, conditional, terms);
     times.diffusion_s = seconds_since(t);
 
-    write_from(run_, m_, proposals);
-    store_proposals(proposals);
+    const auto raw = m_.unstandardise(proposals);
+    write_from(run_, m_, proposals, raw / raw.norm(2, 1, true));
     return run_.take_result();
   }
 
@@ -109,17 +110,6 @@ class DglmRun {
     return x0.to(m_.device);
   }
 
-  // The unit-norm semantic embeddings the continuations were written from.
-  void store_proposals(const torch::Tensor& proposals) {
-    const auto raw = m_.unstandardise(proposals);
-    const auto unit_proposals = (raw / raw.norm(2, 1, true)).to(torch::kCPU);
-    for (int64_t k = 0; k < K(); ++k) {
-      const auto row = unit_proposals[k].contiguous();
-      run_.result().candidates[static_cast<std::size_t>(k)].proposal.assign(row.data_ptr<float>(),
-                                                                             row.data_ptr<float>() + row.numel());
-    }
-  }
-
   pipeline::GenerationRun run_;
   Model::Impl& m_;
   const GenerateParams& p_;
@@ -146,11 +136,9 @@ GenerateResult rewrite_run(Model::Impl& m, const RewriteParams& p, const Generat
                           ") is not a token this model writes");
   }
   pipeline::GenerationRun run(m, common, callbacks);
-  const auto proposals = m.standardise((unit / norm).to(m.device)).unsqueeze(0).expand({p.samples, -1});
-  write_from(run, m, proposals, p.kept_tokens);
-  auto result = run.take_result();
-  for (auto& c : result.candidates) c.proposal = p.proposal;
-  return result;
+  const auto unit_proposals = (unit / norm).to(m.device).unsqueeze(0).expand({p.samples, -1});
+  write_from(run, m, m.standardise(unit_proposals), unit_proposals, p.kept_tokens);
+  return run.take_result();
 }
 
 }  // namespace
