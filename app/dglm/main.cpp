@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
                   "how closely the words follow the proposal (1: off, the published method; above 1 closer, "
                   "decoding twice the rows)")
       ->capture_default_str();
-  gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off)")->capture_default_str();
+  gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off; above 1 the guides steer less)")->capture_default_str();
   gen->add_option("--steps", params.steps, "diffusion sampling steps")->capture_default_str();
   gen->add_option("--sampler", sampler, "ddpm or ddim")->check(CLI::IsMember({"ddpm", "ddim"}))->capture_default_str();
   gen->add_option("--guide", guides, "steer with a probe: PROBE=WEIGHT[:CLASS], e.g. sentiment=+4 topic=2:sports");

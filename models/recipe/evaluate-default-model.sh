@@ -10,7 +10,7 @@
 # Judges: the probes' independent judges (trained on disjoint data, in WORK_DIR/judges) and two lexicon judges
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
-# Environment: EVAL_PARTS (any of steering baselines weights cfg steps sigma2 proposal-guidance register
+# Environment: EVAL_PARTS (any of steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance register
 #   composition plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
@@ -24,7 +24,7 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-parts=" ${EVAL_PARTS:-steering baselines weights cfg steps sigma2 proposal-guidance register composition plots} "
+parts=" ${EVAL_PARTS:-steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance register composition plots} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
 lexicons=${PROBE_DATA:-build/probe-data}
@@ -90,6 +90,18 @@ want weights && evaluate weights "$sweep" 20 \
 want cfg && evaluate cfg "$sweep" 32 --mauve \
   --setting "cfg 1;cfg=1" --setting "cfg 1.5;cfg=1.5" --setting "cfg 2;cfg=2" --setting "cfg 3;cfg=3" \
   --setting "cfg 5;cfg=5"
+
+# CFG with the probes: the steering settings at CFG 2, with and without proposal guidance 3 (CFG 1 is the
+# steering and proposal-guidance parts).
+want cfg-guided && evaluate cfg-guided "$samples" 20 \
+  --setting "unguided cfg2 pg3;cfg=2;proposal_guidance=3" \
+  --setting "positive cfg2 pg3;guide=sentiment=+$w;cfg=2;proposal_guidance=3" \
+  --setting "negative cfg2 pg3;guide=sentiment=-$w;cfg=2;proposal_guidance=3" \
+  --setting "avoid offensive cfg2 pg3;guide=offensive=-$w;cfg=2;proposal_guidance=3" \
+  --setting "topic science cfg2 pg3;guide=topic=$w:science;cfg=2;proposal_guidance=3" \
+  --setting "topic politics cfg2 pg3;guide=topic=$w:politics;cfg=2;proposal_guidance=3" \
+  --setting "unguided cfg2;cfg=2" --setting "positive cfg2;guide=sentiment=+$w;cfg=2" \
+  --setting "negative cfg2;guide=sentiment=-$w;cfg=2"
 
 want steps && evaluate steps "$sweep" 20 \
   --setting "science, 5 steps;steps=5;guide=topic=$w:science" --setting "science, 10 steps;steps=10;guide=topic=$w:science" \

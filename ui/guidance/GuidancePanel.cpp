@@ -162,7 +162,8 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   cfg_ = new QDoubleSpinBox;
   cfg_->setRange(0.0, 10.0);
   cfg_->setSingleStep(0.25);
-  cfg_->setToolTip(tr("Classifier-free guidance on the prefix; 1 is off and twice as fast"));
+  cfg_->setToolTip(tr("Classifier-free guidance on the prefix; 1 is off and twice as fast. Above 1 the plan "
+                      "follows the prefix more and the sliders less: keep it at 1 when steering."));
   form->addRow(tr("CFG"), cfg_);
 
   steps_ = new QSpinBox;

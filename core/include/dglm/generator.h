@@ -54,7 +54,9 @@ struct WriteParams {
 
 // A generation: K proposals sampled by the diffusion model, steered by the guides, then written.
 struct GenerateParams : WriteParams {
-  float cfg = 1.0f;          // classifier-free guidance weight; 1 = off (one network pass per step)
+  // Classifier-free guidance weight; 1 = off (one network pass per step). Above 1 it weakens the guides' pull on
+  // the proposal (on the default model: docs/EVALUATION.md, "Classifier-free guidance").
+  float cfg = 1.0f;
   // Diffusion sampling steps. 10 steered and wrote as well as 50 on the default model (docs/EVALUATION.md,
   // "Sampler steps") at a fifth of the proposal's cost.
   int steps = 10;
