@@ -452,6 +452,7 @@ void MainWindow::rewriteCandidate(int sample, int tokenIndex, int tokenId) {
   static_cast<dglm::WriteParams&>(params) = toGenerateParams(runningPrefix_, runningSettings_);
   params.samples = 1;
   params.proposal = candidate.proposal;
+  params.opposite_proposal = candidate.opposite_proposal;  // the plan it was contrasted with, if any
   for (int i = 0; i < tokenIndex; ++i) params.kept_tokens.push_back(candidate.tokens[size_t(i)].id);
   params.kept_tokens.push_back(tokenId);
 

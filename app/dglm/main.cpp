@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> guides;
   bool quiet = false;
   std::string sampler = "ddpm";
+  std::string contrast = "unplanned";
   auto* gen = app.add_subcommand("generate", "Write K guided continuations of a prefix");
   gen->add_option("MODEL_DIR", model_dir, "model directory")->required();
   gen->add_option("--prefix", params.prefix, "text to continue (empty: unconditional)");
@@ -201,6 +202,11 @@ int main(int argc, char** argv) {
   gen->add_option("--proposal-guidance", params.proposal_guidance,
                   "how closely the words follow the proposal (1: off, the published method; above 1 closer, "
                   "decoding twice the rows)")
+      ->capture_default_str();
+  gen->add_option("--contrast", contrast,
+                  "what proposal guidance contrasts the proposal with, given guides: unplanned (no proposal) or "
+                  "opposite (the proposal of the reversed guides: the words show what the guides changed)")
+      ->check(CLI::IsMember({"unplanned", "opposite"}))
       ->capture_default_str();
   gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off; above 1 the guides steer less)")->capture_default_str();
   gen->add_option("--steps", params.steps, "diffusion sampling steps")->capture_default_str();
@@ -273,6 +279,7 @@ int main(int argc, char** argv) {
       print_info(dglm::inspect_model(model_dir), as_json);
     } else if (*gen) {
       params.sampler = sampler == "ddim" ? dglm::Sampler::Ddim : dglm::Sampler::Ddpm;
+      params.contrast = contrast == "opposite" ? dglm::PlanContrast::Opposite : dglm::PlanContrast::Unplanned;
       return generate(model_dir, generate_device == "cuda" ? dglm::Device::Cuda : dglm::Device::Cpu, params, guides,
                       dglm::method_from_string(method), token_level, as_json, quiet);
     } else if (*eval_cmd.command) {

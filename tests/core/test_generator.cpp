@@ -365,6 +365,58 @@ TEST_F(GeneratorTest, ProposalGuidanceMixesTheStepsWithAndWithoutTheProposal) {
   }
 }
 
+// Against the guides reversed, proposal guidance contrasts each proposal with the one the same noise gives under
+// every guide's opposite weight: that run's proposal, and at weight 0 that run's very tokens.
+TEST_F(GeneratorTest, ContrastWithTheReversedGuidesReadsTheOppositeProposal) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.guides = {{"sentiment", 5.0f, ""}, {"topic", 3.0f, "science"}};
+  p.proposal_guidance = 0;
+  p.contrast = PlanContrast::Opposite;
+  std::vector<float> diffusion_progress;
+  GenerateCallbacks callbacks;
+  callbacks.progress = [&](Stage stage, float fraction) {
+    if (stage == Stage::Diffusion) diffusion_progress.push_back(fraction);
+    return true;
+  };
+  const auto contrasted = generator.run(p, callbacks);
+  EXPECT_TRUE(std::is_sorted(diffusion_progress.begin(), diffusion_progress.end())) << "two samplings, one bar";
+  EXPECT_EQ(diffusion_progress.back(), 1.0f);
+
+  auto reversed = p;
+  for (auto& guide : reversed.guides) guide.weight = -guide.weight;
+  reversed.proposal_guidance = 1;
+  reversed.contrast = PlanContrast::Unplanned;
+  const auto opposite = generator.run(reversed);
+  auto plain = p;
+  plain.contrast = PlanContrast::Unplanned;
+  const auto unplanned = generator.run(plain);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto& c = contrasted.candidates[k];
+    EXPECT_EQ(c.proposal, unplanned.candidates[k].proposal) << "the steered proposal is the same";
+    ASSERT_EQ(c.opposite_proposal.size(), c.proposal.size());
+    for (std::size_t i = 0; i < c.proposal.size(); ++i)
+      EXPECT_NEAR(c.opposite_proposal[i], opposite.candidates[k].proposal[i], 1e-5);
+    EXPECT_NE(c.opposite_proposal, c.proposal);
+    ASSERT_EQ(c.tokens.size(), opposite.candidates[k].tokens.size());
+    for (std::size_t i = 0; i < c.tokens.size(); ++i) EXPECT_EQ(c.tokens[i].id, opposite.candidates[k].tokens[i].id);
+    EXPECT_TRUE(unplanned.candidates[k].opposite_proposal.empty());
+  }
+
+  // Nothing to reverse, or no proposal guidance: the contrast changes nothing and samples once.
+  for (const auto& edit : std::vector<std::function<void(GenerateParams&)>>{
+           [](auto& q) { q.guides.clear(); }, [](auto& q) { q.proposal_guidance = 1; }}) {
+    auto q = p, r = plain;
+    edit(q);
+    edit(r);
+    const auto a = generator.run(q), b = generator.run(r);
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(a.candidates[k].text, b.candidates[k].text);
+      EXPECT_TRUE(a.candidates[k].opposite_proposal.empty());
+    }
+  }
+}
+
 RewriteParams rewrite_of(const GenerateParams& p, const Candidate& c, std::size_t keep, int pick) {
   RewriteParams r;
   r.prefix = p.prefix;
@@ -376,6 +428,35 @@ RewriteParams rewrite_of(const GenerateParams& p, const Candidate& c, std::size_
   r.sigma2 = p.sigma2;
   r.seed = 7;
   return r;
+}
+
+// A rewrite contrasts with the opposite proposal it is given, as its generation did: at weight 0 it writes
+// what a rewrite from that opposite proposal alone writes, and its candidates keep it.
+TEST_F(GeneratorTest, RewriteContrastsWithTheOppositeProposalGiven) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.guides = {{"sentiment", 5.0f, ""}};
+  p.proposal_guidance = 2;
+  p.contrast = PlanContrast::Opposite;
+  const auto original = generator.run(p).candidates.front();
+  ASSERT_FALSE(original.opposite_proposal.empty());
+  auto contrasted = rewrite_of(p, original, 0, original.tokens.at(0).id);
+  contrasted.opposite_proposal = original.opposite_proposal;
+  contrasted.proposal_guidance = 0;
+  auto from_opposite = contrasted;
+  from_opposite.proposal = original.opposite_proposal;
+  from_opposite.opposite_proposal.clear();
+  from_opposite.proposal_guidance = 1;
+  const auto a = generator.rewrite(contrasted), b = generator.rewrite(from_opposite);
+  for (std::size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(a.candidates[k].text, b.candidates[k].text);
+    ASSERT_EQ(a.candidates[k].opposite_proposal.size(), original.opposite_proposal.size());
+    for (std::size_t i = 0; i < original.opposite_proposal.size(); ++i)
+      EXPECT_NEAR(a.candidates[k].opposite_proposal[i], original.opposite_proposal[i], 1e-6);
+  }
+  contrasted.proposal_guidance = 2;
+  EXPECT_NE(generator.rewrite(contrasted).candidates[0].tokens[0].logprob, a.candidates[0].tokens[0].logprob)
+      << "weight 2 mixes the two";
 }
 
 // Picking another token: the continuation keeps the tokens before it and the pick, then goes on.
@@ -450,6 +531,8 @@ TEST_F(GeneratorTest, BadRewritesAreClearErrorsNamingTheField) {
   };
   EXPECT_EQ(field_of([](auto& r) { r.proposal.pop_back(); }), "proposal");
   EXPECT_EQ(field_of([](auto& r) { std::fill(r.proposal.begin(), r.proposal.end(), 0.0f); }), "proposal");
+  EXPECT_EQ(field_of([](auto& r) { r.opposite_proposal.assign(3, 1.0f); }), "opposite_proposal");
+  EXPECT_EQ(field_of([](auto& r) { r.opposite_proposal.assign(r.proposal.size(), NAN); }), "opposite_proposal");
   EXPECT_EQ(field_of([](auto& r) { r.kept_tokens.push_back(1 << 20); }), "kept_tokens");
   EXPECT_EQ(field_of([](auto& r) { r.kept_tokens.push_back(-1); }), "kept_tokens");
   EXPECT_EQ(field_of([&](auto& r) { r.kept_tokens.assign(7, original.tokens[0].id); }), "kept_tokens");

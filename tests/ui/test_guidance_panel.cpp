@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QSignalSpy>
@@ -65,6 +66,7 @@ class TestGuidancePanel : public QObject {
     wanted.maxNewTokens = 20;
     wanted.sigma2 = 0.4;
     wanted.proposalGuidance = 2.5;
+    wanted.planContrast = dglm::PlanContrast::Opposite;
     wanted.cfg = 2.0;
     wanted.steps = 25;
     wanted.seed = 7;
@@ -76,8 +78,15 @@ class TestGuidancePanel : public QObject {
     QCOMPARE(panel.settings(), wanted);
     QVERIFY(changed.count() > 0);
 
+    // The contrast is offered only while plan guidance is on.
+    auto* contrast = panel.findChild<QCheckBox*>("planContrast");
+    QVERIFY(contrast && contrast->isEnabled() && contrast->isChecked());
+    panel.findChild<QDoubleSpinBox*>("proposalGuidance")->setValue(1.0);
+    QVERIFY(!contrast->isEnabled());
+
     panel.resetToDefaults();
     QCOMPARE(panel.settings(), GenerationSettings{});
+    QVERIFY(!contrast->isChecked());
     QCOMPARE(panel.probeRows()[1]->classPicker()->currentText(), QString("science"));
   }
 

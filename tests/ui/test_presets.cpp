@@ -15,6 +15,7 @@ class TestPresets : public QObject {
     settings.maxNewTokens = 48;
     settings.sigma2 = 0.3;
     settings.proposalGuidance = 3;
+    settings.planContrast = dglm::PlanContrast::Opposite;
     settings.cfg = 2.5;
     settings.steps = 20;
     settings.seed = 18446744073709551557ull;  // above 2^53: must survive JSON
@@ -103,6 +104,7 @@ class TestPresets : public QObject {
     QCOMPARE(old.topP, defaults.topP);
     QCOMPARE(old.repetitionPenalty, defaults.repetitionPenalty);
     QCOMPARE(old.proposalGuidance, 1.0);  // off: the settings the preset was saved with
+    QCOMPARE(old.planContrast, dglm::PlanContrast::Unplanned);
     QCOMPARE(defaults.temperature, double(dglm::DecodingParams{}.temperature));
     QCOMPARE(defaults.topP, 0.9);  // the core's 0.9f as typed, not 0.89999997615814209
   }
@@ -112,7 +114,7 @@ class TestPresets : public QObject {
     QVERIFY2(!plain.contains("T ") && !plain.contains("plan guidance"), qPrintable(plain));
     const QString summary = steered().summary();
     QVERIFY2(summary.contains("T 0.8") && summary.contains("top-p 0.95") && summary.contains("repetition 1.3") &&
-                 summary.contains("plan guidance 3"),
+                 summary.contains("plan guidance 3 against the sliders reversed"),
              qPrintable(summary));
   }
 

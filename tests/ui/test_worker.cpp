@@ -240,8 +240,10 @@ class TestWorker : public QObject {
     settings.topP = 0.5;
     settings.repetitionPenalty = 1.4;
     settings.proposalGuidance = 2.5;
+    settings.planContrast = dglm::PlanContrast::Opposite;
     const dglm::GenerateParams params = toGenerateParams("prefix", settings);
     QCOMPARE(params.proposal_guidance, 2.5f);
+    QCOMPARE(params.contrast, dglm::PlanContrast::Opposite);
     QCOMPARE(params.decoding.temperature, 0.7f);
     QCOMPARE(params.decoding.top_p, 0.5f);
     QCOMPARE(params.decoding.repetition_penalty, 1.4f);

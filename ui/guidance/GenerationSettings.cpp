@@ -27,6 +27,7 @@ QJsonObject GenerationSettings::toJson() const {
                      {"max_new_tokens", maxNewTokens},
                      {"sigma2", sigma2},
                      {"proposal_guidance", proposalGuidance},
+                     {"plan_contrast", QString(dglm::to_string(planContrast))},
                      {"cfg", cfg},
                      {"steps", steps},
                      {"seed", QString::number(seed)},
@@ -42,6 +43,8 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
   settings.maxNewTokens = intOr(json, "max_new_tokens", settings.maxNewTokens);
   settings.sigma2 = doubleOr(json, "sigma2", settings.sigma2);
   settings.proposalGuidance = doubleOr(json, "proposal_guidance", settings.proposalGuidance);
+  if (json.value("plan_contrast").toString() == QLatin1String(dglm::to_string(dglm::PlanContrast::Opposite)))
+    settings.planContrast = dglm::PlanContrast::Opposite;
   settings.cfg = doubleOr(json, "cfg", settings.cfg);
   settings.steps = intOr(json, "steps", settings.steps);
   bool seedOk = false;
@@ -65,6 +68,7 @@ QString GenerationSettings::summary() const {
   const GenerationSettings defaults;
   if (proposalGuidance != defaults.proposalGuidance) {
     parts << QStringLiteral("plan guidance %1").arg(proposalGuidance, 0, 'g', 3);
+    if (planContrast == dglm::PlanContrast::Opposite) parts.last() += QStringLiteral(" against the sliders reversed");
   }
   if (cfg != defaults.cfg) parts << QStringLiteral("CFG %1").arg(cfg, 0, 'g', 3);
   if (temperature != defaults.temperature) parts << QStringLiteral("T %1").arg(temperature, 0, 'g', 3);

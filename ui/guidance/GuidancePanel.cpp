@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "guidance/GuidancePanel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -142,9 +143,16 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   proposalGuidance_->setToolTip(tr("Each word is chosen as if the plan mattered this many times as much: 1 is the "
                                    "method as published and off; 0 writes as if there were no plan"));
   form->addRow(tr("Plan guidance"), proposalGuidance_);
+  againstReversed_ = new QCheckBox(tr("against the sliders reversed"));
+  againstReversed_->setObjectName(QStringLiteral("planContrast"));
+  againstReversed_->setToolTip(
+      tr("Contrast each plan with the plan of the same noise steered the other way (every slider reversed), "
+         "not with no plan: the words show what the sliders changed, about twice as far, and vary less. The "
+         "plan is sampled twice. Needs plan guidance above or below 1 and a slider away from 0."));
+  form->addRow(QString(), againstReversed_);
   auto* proposalGuidanceHelp = new QLabel(
       tr("How closely the words follow the plan: 2 to 3 make the sliders show more, less fluently and a little "
-         "slower; 1 is off."));
+         "slower; 1 is off. Against the sliders reversed, they show the most."));
   proposalGuidanceHelp->setWordWrap(true);
   form->addRow(proposalGuidanceHelp);
 
@@ -213,6 +221,10 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   for (QDoubleSpinBox* box : {proposalGuidance_, cfg_}) {
     connect(box, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
   }
+  connect(againstReversed_, &QCheckBox::toggled, this, &GuidancePanel::settingsChanged);
+  // The contrast matters only while plan guidance is on.
+  connect(proposalGuidance_, &QDoubleSpinBox::valueChanged, this,
+          [this](double weight) { againstReversed_->setEnabled(weight != 1); });
   resetToDefaults();
 }
 
@@ -237,6 +249,7 @@ GenerationSettings GuidancePanel::settings() const {
   settings.maxNewTokens = tokens_->value();
   settings.sigma2 = double(sigma2Slider_->value()) / kSigma2SliderSteps;
   settings.proposalGuidance = proposalGuidance_->value();
+  settings.planContrast = againstReversed_->isChecked() ? dglm::PlanContrast::Opposite : dglm::PlanContrast::Unplanned;
   settings.cfg = cfg_->value();
   settings.steps = steps_->value();
   settings.seed = quint64(seed_->value());
@@ -255,6 +268,8 @@ void GuidancePanel::setSettings(const GenerationSettings& settings) {
   tokens_->setValue(settings.maxNewTokens);
   setSigma2(settings.sigma2);
   proposalGuidance_->setValue(settings.proposalGuidance);
+  againstReversed_->setChecked(settings.planContrast == dglm::PlanContrast::Opposite);
+  againstReversed_->setEnabled(settings.proposalGuidance != 1);
   cfg_->setValue(settings.cfg);
   steps_->setValue(settings.steps);
   seed_->setValue(int(qMin<quint64>(settings.seed, INT_MAX)));

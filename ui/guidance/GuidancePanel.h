@@ -8,6 +8,7 @@
 
 #include "guidance/GenerationSettings.h"
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -87,6 +88,7 @@ class GuidancePanel : public QWidget {
   QSlider* sigma2Slider_ = nullptr;
   QLabel* sigma2Value_ = nullptr;
   QDoubleSpinBox* proposalGuidance_ = nullptr;
+  QCheckBox* againstReversed_ = nullptr;  // plan guidance contrasts with the sliders reversed
   QSpinBox* samples_ = nullptr;
   QSpinBox* tokens_ = nullptr;
   QDoubleSpinBox* cfg_ = nullptr;

@@ -33,6 +33,7 @@ dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSet
   params.max_new_tokens = settings.maxNewTokens;
   params.sigma2 = float(settings.sigma2);
   params.proposal_guidance = float(settings.proposalGuidance);
+  params.contrast = settings.planContrast;
   params.cfg = float(settings.cfg);
   params.steps = settings.steps;
   params.seed = settings.seed;

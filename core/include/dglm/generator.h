@@ -15,6 +15,12 @@ namespace dglm {
 enum class Sampler { Ddpm, Ddim };
 const char* to_string(Sampler sampler);
 
+enum class PlanContrast { Unplanned, Opposite };  // GenerateParams::contrast
+// Inline: the UI's settings library uses it without linking the core.
+inline const char* to_string(PlanContrast contrast) {
+  return contrast == PlanContrast::Opposite ? "opposite" : "unplanned";
+}
+
 // Steer with one probe: a positive weight moves proposals towards `target_class`, a negative one away.
 struct Guide {
   std::string probe;
@@ -43,10 +49,11 @@ struct WriteParams {
   int max_new_tokens = 32;
   float sigma2 = 0.05f;      // re-noising of the proposal: 0 follows it exactly, 1 ignores it
   // Classifier-free guidance of the decoder towards the proposal: each step's logits are u + w (c - u), c read
-  // with the proposal's soft prompts and u with soft prompts that carry none of it (noise level sigma^2 = 1).
+  // with the proposal's soft prompts and u with soft prompts that carry none of it (noise level sigma^2 = 1), or
+  // those of the opposite proposal (GenerateParams::contrast, RewriteParams::opposite_proposal).
   // 1: off, the published method (one decoder pass); above 1 the words follow the proposal, and so the guides,
   // more closely, at some fluency and diversity; each step then decodes 2K rows (on the default model, 5-30 %
-  // more time per call: docs/BENCHMARKS.md); 0 writes as at sigma^2 = 1.
+  // more time per call: docs/BENCHMARKS.md); 0 writes from u alone.
   float proposal_guidance = 1.0f;
   DecodingParams decoding;
   std::uint64_t seed = 0;
@@ -63,6 +70,12 @@ struct GenerateParams : WriteParams {
   Sampler sampler = Sampler::Ddpm;
   int guidance_samples = 8;  // Monte-Carlo samples around x_hat per probe
   std::vector<Guide> guides;
+  // What proposal guidance (above) contrasts each proposal with when there are guides. Unplanned: soft prompts
+  // that carry no proposal, so the words follow the plan as a whole. Opposite: a second proposal, sampled from
+  // the same noise with every guide's weight reversed, so the words show what the guides changed (on the
+  // default model the sliders move the words about twice as far; docs/EVALUATION.md). It samples the
+  // diffusion twice. Without guides, or with proposal guidance off, both are the same.
+  PlanContrast contrast = PlanContrast::Unplanned;
 };
 
 enum class Stage { Encode, Diffusion, Prompt, Decode, Score };
@@ -98,6 +111,7 @@ struct Candidate {
   std::vector<Token> tokens;
   double perplexity = 0;                 // exp(mean -logprob) over the continuation's tokens
   std::vector<float> proposal;           // the sampled semantic embedding (unit norm)
+  std::vector<float> opposite_proposal;  // with PlanContrast::Opposite, the proposal it was contrasted with; else empty
   std::map<std::string, std::vector<float>> probe_scores;  // probe -> class probabilities of the re-encoded text
   // probe -> class probabilities of the proposal: what the guides steered, before any word was written (DGLM
   // only; the baselines have no proposal). Set beside probe_scores, it shows how far the words followed the plan.
@@ -116,6 +130,9 @@ struct RewriteParams : WriteParams {
   // Candidate::proposal of the candidate: the diffusion's sample scaled to unit norm, as the encoder's own
   // embeddings are (the rewrite starts from it, not from the unscaled sample, which is not kept).
   std::vector<float> proposal;
+  // Candidate::opposite_proposal: with proposal guidance, the rewrite contrasts the proposal with it, as the
+  // generation did; empty: with soft prompts that carry no proposal.
+  std::vector<float> opposite_proposal;
   std::vector<int> kept_tokens;  // token ids the continuation starts with (max_new_tokens counts them); may be empty
 };
 

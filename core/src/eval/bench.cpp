@@ -72,6 +72,7 @@ struct Variant {
   Method method;
   std::vector<Guide> guides;
   float proposal_guidance = 1;
+  PlanContrast contrast = PlanContrast::Unplanned;
 };
 
 std::vector<Variant> variants_for(const ModelInfo& info, float weight) {
@@ -86,6 +87,9 @@ std::vector<Variant> variants_for(const ModelInfo& info, float weight) {
     variants.push_back({"DGLM " + probes(1), Method::Dglm, guides(1)});
     // Proposal guidance decodes twice the rows: its price next to the same guided run without it.
     variants.push_back({"DGLM " + probes(1) + ", plan guidance 2", Method::Dglm, guides(1), 2});
+    // Against the guides reversed it also samples the diffusion twice.
+    variants.push_back({"DGLM " + probes(1) + ", plan guidance 2 vs reversed", Method::Dglm, guides(1), 2,
+                        PlanContrast::Opposite});
     const auto three = std::min<std::size_t>(3, info.probes.size());
     if (three > 1) variants.push_back({"DGLM " + probes(three), Method::Dglm, guides(3)});
   }
@@ -198,6 +202,7 @@ BenchReport run_bench(const std::string& model_directory, const BenchParams& par
     p.steps = steps;
     p.guides = variant.guides;
     p.proposal_guidance = variant.proposal_guidance;
+    p.contrast = variant.contrast;
     p.seed = seed;
     return generate_with(variant.method, model, p, {}, token_level);
   };

@@ -77,6 +77,12 @@ float parse_number(const std::string& key, const std::string& value) {
   throw Error(ErrorKind::InvalidArgument, "'" + value + "' is not a number", Location{{}, 0, 0, key});
 }
 
+PlanContrast plan_contrast_from_string(const std::string& key, const std::string& value) {
+  for (auto contrast : {PlanContrast::Unplanned, PlanContrast::Opposite})
+    if (value == to_string(contrast)) return contrast;
+  throw Error(ErrorKind::InvalidArgument, "'" + value + "' is not unplanned or opposite", Location{{}, 0, 0, key});
+}
+
 std::string csv_number(double x) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.6g", x);
@@ -165,6 +171,7 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
     if (key == "method") setting.method = method_from_string(value);
     else if (key == "sigma2") p.sigma2 = parse_number(key, value);
     else if (key == "proposal_guidance") p.proposal_guidance = parse_number(key, value);
+    else if (key == "contrast") p.contrast = plan_contrast_from_string(key, value);
     else if (key == "cfg") p.cfg = parse_number(key, value);
     else if (key == "steps") p.steps = static_cast<int>(parse_number(key, value));
     else if (key == "temperature") p.decoding.temperature = parse_number(key, value);
@@ -180,7 +187,7 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
                           colon == std::string::npos ? std::string() : rest.substr(colon + 1)});
     } else {
       throw Error(ErrorKind::InvalidArgument,
-                  "unknown key (method, sigma2, proposal_guidance, cfg, steps, temperature, top_p, guide)",
+                  "unknown key (method, sigma2, proposal_guidance, contrast, cfg, steps, temperature, top_p, guide)",
                   Location{{}, 0, 0, key});
     }
   }
@@ -286,8 +293,8 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     for (const auto& [judge, classes] : row.judge_classes)
       for (const auto& c : classes) append_new(judge_classes, {judge, c});
 
-  std::vector<std::string> header{"label", "method", "sigma2", "proposal_guidance", "cfg", "steps", "temperature",
-                                  "top_p", "guides", "guide_weight"};
+  std::vector<std::string> header{"label", "method", "sigma2", "proposal_guidance", "contrast", "cfg", "steps",
+                                  "temperature", "top_p", "guides", "guide_weight"};
   for (const auto& guide : guides) header.push_back("guide:" + guide);
   header.insert(header.end(), {"texts", "scorer_perplexity", "dist3", "div", "adherence", "mauve", "mauve_se"});
   for (const auto& [judge, c] : judge_classes) header.push_back("judge-" + judge + ":" + c);
@@ -300,7 +307,7 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     std::string names;
     for (const auto& guide : p.guides) names += (names.empty() ? "" : " + ") + guide_name(guide);
     std::vector<std::string> fields{row.label, to_string(setting.method), csv_number(p.sigma2),
-                                    csv_number(p.proposal_guidance), csv_number(p.cfg),
+                                    csv_number(p.proposal_guidance), to_string(p.contrast), csv_number(p.cfg),
                                     std::to_string(p.steps), csv_number(p.decoding.temperature),
                                     csv_number(p.decoding.top_p), names,
                                     p.guides.size() == 1 ? csv_number(p.guides[0].weight) : ""};

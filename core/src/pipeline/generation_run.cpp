@@ -130,8 +130,9 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const SoftPrompt
   torch::Tensor kept_ids;
   if (n_kept > 0) kept_ids = torch::tensor(std::vector<int64_t>(kept.begin(), kept.end())).unsqueeze(0).expand({K, -1});
 
-  // Proposal guidance reads every sample twice in one batch: rows [0, K) with the proposal, [K, 2K) without.
-  const bool guided = prompts.without_proposal.defined();
+  // Proposal guidance reads every sample twice in one batch: rows [0, K) with the proposal, [K, 2K) with what
+  // it is contrasted with.
+  const bool guided = prompts.contrast.defined();
   const auto both = [guided](const torch::Tensor& ids) { return guided ? torch::cat({ids, ids}) : ids; };
   const auto mixed = [guided, K, w = params.proposal_guidance](const torch::Tensor& logits) {
     if (!guided) return logits;
@@ -139,7 +140,7 @@ void GenerationRun::decode(const std::vector<int64_t>& context, const SoftPrompt
     return without + w * (logits.narrow(0, 0, K) - without);
   };
   const auto soft_prompts =
-      guided ? torch::cat({prompts.with_proposal, prompts.without_proposal}) : prompts.with_proposal;
+      guided ? torch::cat({prompts.proposal, prompts.contrast}) : prompts.proposal;
   nn::KVCache cache;
   // One pass over everything given: its last n_kept + 1 positions predict the kept tokens and the first new one.
   const auto given_logits =
@@ -272,14 +273,7 @@ void GenerationRun::score(const torch::Tensor& unit_proposals) {
   std::vector<std::string> texts;
   for (const auto& c : candidates) texts.push_back(c.text);
   fill(model.embed(texts, /*keep_end=*/false), &Candidate::probe_scores);
-  if (unit_proposals.defined()) {
-    const auto proposals = unit_proposals.to(torch::kCPU, torch::kFloat).contiguous();
-    for (int64_t k = 0; k < samples(); ++k) {
-      const auto row = proposals[k];
-      candidates[static_cast<std::size_t>(k)].proposal.assign(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
-    }
-    fill(unit_proposals.to(model.device, torch::kFloat), &Candidate::plan_scores);
-  }
+  if (unit_proposals.defined()) fill(unit_proposals.to(model.device, torch::kFloat), &Candidate::plan_scores);
   report(Stage::Score, 1);
   result_.times.score_s = seconds_since(started);
 }

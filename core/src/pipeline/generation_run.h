@@ -48,11 +48,11 @@ torch::Tensor decoder_input(nn::Decoder& decoder, const torch::Tensor& context_i
                             const torch::Tensor& continuation_ids = {});
 
 // What the decoder reads between context and continuation: soft prompts [K, P, d] made from the proposals
-// (undefined: none, plain autoregressive decoding) and, for proposal guidance, the same made without them
-// (undefined: no proposal guidance).
+// (undefined: none, plain autoregressive decoding) and, for proposal guidance, those it contrasts them with: made
+// without a proposal, or from the opposite one (undefined: no proposal guidance).
 struct SoftPrompts {
-  torch::Tensor with_proposal;
-  torch::Tensor without_proposal;
+  torch::Tensor proposal;
+  torch::Tensor contrast;
 };
 
 // Changes the processed logits [K, V] of one decoding step before sampling. generated[k] holds sample k's
@@ -72,14 +72,14 @@ class GenerationRun {
 
   // Decodes K continuations of [context][soft prompts] in one batch with the KV cache, the logit processors of
   // params.decoding and `hook` (after the processors), streaming each token. Soft prompts on the model's device;
-  // with prompts.without_proposal, each step's logits are mixed by params.proposal_guidance (2K rows a pass).
+  // with prompts.contrast, each step's logits are mixed by params.proposal_guidance (2K rows a pass).
   // Every continuation starts with `kept` (given, not sampled, but streamed and scored like the rest). Fills the
   // candidates' text, tokens and perplexity, and times.decode_s / first_token_s.
   void decode(const std::vector<int64_t>& context, const SoftPrompts& prompts, const StepLogitsHook& hook = {},
               const std::vector<int>& kept = {});
 
   // Class probabilities of every loaded probe for the re-encoded continuations (probe_scores) and, given the
-  // unit-norm proposals [K, D] they were written from, for those too (proposal, plan_scores); times.score_s.
+  // unit-norm proposals [K, D] they were written from, for those too (plan_scores); times.score_s.
   void score(const torch::Tensor& unit_proposals = {});
 
   int64_t samples() const { return params.samples; }

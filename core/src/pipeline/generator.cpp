@@ -3,10 +3,12 @@
 // batched decoding with streaming -> re-encode -> probe scores.
 #include "dglm/generator.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "diffusion/guidance.h"
 #include "diffusion/sampler.h"
@@ -19,27 +21,63 @@ namespace {
 using pipeline::Clock;
 using pipeline::seconds_since;
 
-// What a generation and a rewrite share once the proposals [K, D] (standardised) are known: re-noise them at
-// sigma^2 into soft prompts, decode (starting with `kept`) and score, text and plan. unit_proposals [K, D] are
-// the same proposals at unit norm, as the encoder's embeddings are: what the probes read and the candidates keep.
-void write_from(pipeline::GenerationRun& run, Model::Impl& m, const torch::Tensor& proposals,
-                const torch::Tensor& unit_proposals, const std::vector<int>& kept = {}) {
+// Proposals [K, D] as the prompt generator reads them (standardised) and at unit norm, as the encoder's
+// embeddings are: what the probes read and the candidates keep.
+struct Proposals {
+  torch::Tensor standardised, unit;
+};
+
+Proposals sampled(const Model::Impl& m, const torch::Tensor& standardised) {
+  const auto raw = m.unstandardise(standardised);
+  return {standardised, raw / raw.norm(2, 1, true)};
+}
+
+// A candidate's proposal (`field` of RewriteParams), checked, scaled to unit norm and repeated for K samples.
+Proposals given(const Model::Impl& m, const std::vector<float>& proposal, const std::string& field, int samples) {
+  const auto D = static_cast<std::size_t>(m.info.config.latent_dim);
+  pipeline::require(proposal.size() == D, field,
+                    "has " + std::to_string(proposal.size()) + " values; this model's embeddings have " +
+                        std::to_string(D));
+  const auto values = torch::tensor(proposal);
+  const double norm = values.norm().item<double>();
+  pipeline::require(std::isfinite(norm) && norm > 0, field, "must be finite and not all zero");
+  const auto unit = (values / norm).to(m.device).unsqueeze(0).expand({samples, -1});
+  return {m.standardise(unit), unit};
+}
+
+// Rows [K, D] of `rows` into each candidate's `field`.
+void keep_rows(GenerateResult& result, const torch::Tensor& rows, std::vector<float> Candidate::*field) {
+  const auto cpu = rows.to(torch::kCPU, torch::kFloat).contiguous();
+  for (std::size_t k = 0; k < result.candidates.size(); ++k) {
+    const auto row = cpu[static_cast<int64_t>(k)];
+    (result.candidates[k].*field).assign(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+  }
+}
+
+// What a generation and a rewrite share once the proposals are known: re-noise them at sigma^2 into soft prompts
+// (with proposal guidance, also what they are contrasted with: the opposite proposals, given, or the same noise
+// at sigma^2 = 1, which keeps nothing of a proposal), decode (starting with `kept`) and score, text and plan.
+void write_from(pipeline::GenerationRun& run, Model::Impl& m, const Proposals& plan,
+                const std::optional<Proposals>& opposite, const std::vector<int>& kept = {}) {
   const auto t = Clock::now();
   run.report(Stage::Prompt, 0);
-  const auto eps = torch::randn(proposals.sizes(), run.rng()).to(m.device);
-  const auto at_sigma2 = [&](double sigma2) {
+  const auto eps = torch::randn(plan.standardised.sizes(), run.rng()).to(m.device);
+  const auto prompts_of = [&](const torch::Tensor& proposals, double sigma2) {
     const auto a = torch::full({run.samples()}, diffusion::proposal_alpha_bar(sigma2), torch::kFloat).to(m.device);
     return pipeline::soft_prompts(m.prompt, proposals, eps, a);
   };
-  pipeline::SoftPrompts prompts{at_sigma2(run.params.sigma2), {}};
-  // The same noise at sigma^2 = 1 keeps nothing of the proposal: what the decoder writes without one.
-  if (run.params.proposal_guidance != 1) prompts.without_proposal = at_sigma2(1);
+  const double sigma2 = run.params.sigma2;
+  pipeline::SoftPrompts prompts{prompts_of(plan.standardised, sigma2), {}};
+  if (run.params.proposal_guidance != 1)
+    prompts.contrast = opposite ? prompts_of(opposite->standardised, sigma2) : prompts_of(plan.standardised, 1);
   run.report(Stage::Prompt, 1);
   run.result().times.prompt_s = seconds_since(t);
 
   // [bos][prefix][soft prompts][continuation] must fit the decoder's learned positions.
-  run.decode(run.decoder_context(static_cast<int>(prompts.with_proposal.size(1))), prompts, {}, kept);
-  run.score(unit_proposals);
+  run.decode(run.decoder_context(static_cast<int>(prompts.proposal.size(1))), prompts, {}, kept);
+  run.score(plan.unit);
+  keep_rows(run.result(), plan.unit, &Candidate::proposal);
+  if (opposite) keep_rows(run.result(), opposite->unit, &Candidate::opposite_proposal);
 }
 
 // DGLM: the shared decoding loop, fed with soft prompts made from a guided diffusion proposal.
@@ -65,19 +103,31 @@ class DglmRun {
     times.encode_s = seconds_since(t);
 
     t = Clock::now();
-    const auto proposals = sample_proposals(cond, conditional, terms);
+    const bool contrasted = p_.contrast == PlanContrast::Opposite && p_.proposal_guidance != 1 && !terms.empty();
+    const auto plan = sampled(m_, sample_proposals(cond, conditional, terms, run_.rng(), 0, contrasted ? 0.5f : 1));
+    std::optional<Proposals> opposite;
+    if (contrasted) {
+      // The same noise as the first sample (whose generator drew nothing before it), every guide reversed.
+      auto reversed = terms;
+      for (auto& term : reversed) term.weight = -term.weight;
+      at::Generator same_noise = at::detail::createCPUGenerator(p_.seed);
+      opposite = sampled(m_, sample_proposals(cond, conditional, reversed, same_noise, 0.5f, 0.5f));
+    }
+    run_.report(Stage::Diffusion, 1);
     times.diffusion_s = seconds_since(t);
 
-    const auto raw = m_.unstandardise(proposals);
-    write_from(run_, m_, proposals, raw / raw.norm(2, 1, true));
+    write_from(run_, m_, plan, opposite);
     return run_.take_result();
   }
 
  private:
   int64_t K() const { return p_.samples; }
 
+  // K standardised proposals; progress reports [0, 1] of the sampler's steps as [from, from + span] of Diffusion
+  // (with the opposite proposals, each of the two samplings is half of it).
   torch::Tensor sample_proposals(const torch::Tensor& cond, bool conditional,
-                                 const std::vector<diffusion::ProbeTerm>& terms) {
+                                 const std::vector<diffusion::ProbeTerm>& terms, at::Generator& rng, float from,
+                                 float span) {
     const auto D = static_cast<int64_t>(m_.info.config.latent_dim);
     const auto cond_k = cond.expand({K(), D});
     auto network = [this, cond_k](bool use_null) {
@@ -92,21 +142,20 @@ class DglmRun {
     diffusion::GuidanceLoss guidance;
     if (!terms.empty()) {
       // The probes and statistics live on the model's device; the sampler's x_hat on the generator's.
-      auto probe_loss = diffusion::probe_guidance(terms, m_.latent_mean, m_.latent_std, p_.guidance_samples, run_.rng());
+      auto probe_loss = diffusion::probe_guidance(terms, m_.latent_mean, m_.latent_std, p_.guidance_samples, rng);
       guidance = [this, probe_loss](const torch::Tensor& x_hat, double a) { return probe_loss(x_hat.to(m_.device), a); };
     }
     diffusion::SamplerParams sampler;
     sampler.kind = p_.sampler;
     sampler.steps = p_.steps;
-    auto on_step = [this](int step, int steps) {
-      run_.report(Stage::Diffusion, static_cast<float>(step) / static_cast<float>(steps));
+    auto on_step = [this, from, span](int step, int steps) {
+      run_.report(Stage::Diffusion, from + span * static_cast<float>(step) / static_cast<float>(steps));
       return true;
     };
     auto x0 = diffusion::sample(
         // The sampler works on the random generator's device (the CPU); the networks on the model's.
         [&](const torch::Tensor& z, double a) { return denoiser(z.to(m_.device), a).to(z.device()); }, K(), D,
-        sampler, guidance, run_.rng(), on_step);
-    run_.report(Stage::Diffusion, 1);
+        sampler, guidance, rng, on_step);
     return x0.to(m_.device);
   }
 
@@ -115,16 +164,13 @@ class DglmRun {
   const GenerateParams& p_;
 };
 
-// A continuation written again from a candidate's proposal, its first tokens given.
+// A continuation written again from a candidate's proposal (and the one it was contrasted with), its first
+// tokens given.
 GenerateResult rewrite_run(Model::Impl& m, const RewriteParams& p, const GenerateParams& common,
                            const GenerateCallbacks& callbacks) {
-  const auto D = static_cast<std::size_t>(m.info.config.latent_dim);
-  pipeline::require(p.proposal.size() == D, "proposal",
-                    "has " + std::to_string(p.proposal.size()) + " values; this model's embeddings have " +
-                        std::to_string(D));
-  const auto unit = torch::tensor(p.proposal);
-  const double norm = unit.norm().item<double>();
-  pipeline::require(std::isfinite(norm) && norm > 0, "proposal", "must be finite and not all zero");
+  const auto plan = given(m, p.proposal, "proposal", p.samples);
+  std::optional<Proposals> opposite;
+  if (!p.opposite_proposal.empty()) opposite = given(m, p.opposite_proposal, "opposite_proposal", p.samples);
   pipeline::require(p.kept_tokens.size() <= static_cast<std::size_t>(p.max_new_tokens), "kept_tokens",
                     "holds " + std::to_string(p.kept_tokens.size()) + " tokens, more than max_new_tokens (" +
                         std::to_string(p.max_new_tokens) + ")");
@@ -136,8 +182,7 @@ GenerateResult rewrite_run(Model::Impl& m, const RewriteParams& p, const Generat
                           ") is not a token this model writes");
   }
   pipeline::GenerationRun run(m, common, callbacks);
-  const auto unit_proposals = (unit / norm).to(m.device).unsqueeze(0).expand({p.samples, -1});
-  write_from(run, m, m.standardise(unit_proposals), unit_proposals, p.kept_tokens);
+  write_from(run, m, plan, opposite, p.kept_tokens);
   return run.take_result();
 }
 
