@@ -10,8 +10,8 @@
 # Judges: the probes' independent judges (trained on disjoint data, in WORK_DIR/judges) and two lexicon judges
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
-# Environment: EVAL_PARTS (any of steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance register
-#   composition plots; default all),
+# Environment: EVAL_PARTS (any of steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance
+#   contrast register composition plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
 #   steered" guidance weight, default 30), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
@@ -24,7 +24,7 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-parts=" ${EVAL_PARTS:-steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance register composition plots} "
+parts=" ${EVAL_PARTS:-steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast register composition plots} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
 lexicons=${PROBE_DATA:-build/probe-data}
@@ -135,6 +135,19 @@ if want proposal-guidance; then
     --setting "pg 1;proposal_guidance=1" --setting "pg 1.5;proposal_guidance=1.5" \
     --setting "pg 2;proposal_guidance=2" --setting "pg 3;proposal_guidance=3" --setting "pg 4;proposal_guidance=4"
 fi
+
+# Proposal guidance against the guides reversed: the steering protocol's guided settings at 2 and 3 (sentiment
+# also at +-50), each plan contrasted with the one the same noise gives under the opposite weights.
+want contrast && evaluate contrast "$samples" 20 \
+  --setting "positive contrast pg2;guide=sentiment=+$w;proposal_guidance=2;contrast=opposite" \
+  --setting "negative contrast pg2;guide=sentiment=-$w;proposal_guidance=2;contrast=opposite" \
+  --setting "positive contrast pg3;guide=sentiment=+$w;proposal_guidance=3;contrast=opposite" \
+  --setting "negative contrast pg3;guide=sentiment=-$w;proposal_guidance=3;contrast=opposite" \
+  --setting "avoid offensive contrast pg3;guide=offensive=-$w;proposal_guidance=3;contrast=opposite" \
+  --setting "topic science contrast pg3;guide=topic=$w:science;proposal_guidance=3;contrast=opposite" \
+  --setting "topic politics contrast pg3;guide=topic=$w:politics;proposal_guidance=3;contrast=opposite" \
+  --setting "positive +50 contrast pg3;guide=sentiment=+50;proposal_guidance=3;contrast=opposite" \
+  --setting "negative -50 contrast pg3;guide=sentiment=-50;proposal_guidance=3;contrast=opposite"
 
 # The register probe alone and composed with positive sentiment, without and with proposal guidance.
 want register && evaluate register "$samples" 20 \

@@ -147,12 +147,13 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   againstReversed_->setObjectName(QStringLiteral("planContrast"));
   againstReversed_->setToolTip(
       tr("Contrast each plan with the plan of the same noise steered the other way (every slider reversed), "
-         "not with no plan: the words show what the sliders changed, about twice as far, and vary less. The "
-         "plan is sampled twice. Needs plan guidance above or below 1 and a slider away from 0."));
-  form->addRow(QString(), againstReversed_);
+         "not with no plan: the words show what the sliders changed, about twice as far, but vary less and, "
+         "at plan guidance 3, repeat what marks the direction most. The plan is sampled twice. Needs plan "
+         "guidance other than 1 and a slider away from 0."));
+  form->addRow(againstReversed_);
   auto* proposalGuidanceHelp = new QLabel(
       tr("How closely the words follow the plan: 2 to 3 make the sliders show more, less fluently and a little "
-         "slower; 1 is off. Against the sliders reversed, they show the most."));
+         "slower; 1 is off. Against the sliders reversed, they show the most (2 keeps some variety)."));
   proposalGuidanceHelp->setWordWrap(true);
   form->addRow(proposalGuidanceHelp);
 
