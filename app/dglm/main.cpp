@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
                   "opposite (the proposal of the reversed guides: the words show what the guides changed)")
       ->check(CLI::IsMember({"unplanned", "opposite"}))
       ->capture_default_str();
-  gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off; above 1 the guides steer less)")->capture_default_str();
+  gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off; above 1 the guides steer less)")
+      ->capture_default_str();
   gen->add_option("--steps", params.steps, "diffusion sampling steps")->capture_default_str();
   gen->add_option("--sampler", sampler, "ddpm or ddim")->check(CLI::IsMember({"ddpm", "ddim"}))->capture_default_str();
   gen->add_option("--guide", guides, "steer with a probe: PROBE=WEIGHT[:CLASS], e.g. sentiment=+4 topic=2:sports");
@@ -226,7 +227,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"dglm", "ar", "fudge"}))->capture_default_str();
   gen->add_option("--top-k", token_level.top_k, "fudge: candidate tokens re-weighted per step")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  gen->add_flag("--json", as_json, "one JSON object per line: sample, text, tokens, logprobs, perplexity, probe_scores (of the text), plan_scores (of the proposal; dglm) and alternatives");
+  gen->add_flag("--json", as_json,
+                "one JSON object per line: sample, text, tokens, logprobs, perplexity, probe_scores (of the text), "
+                "plan_scores (of the proposal; dglm) and alternatives");
   gen->add_flag("--quiet,-q", quiet, "no progress (shown on terminals only) or timings on stderr");
   std::string generate_device = "cpu";
   gen->add_option("--device", generate_device, "cpu, or cuda where LibTorch has it")

@@ -24,7 +24,8 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-parts=" ${EVAL_PARTS:-steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast register composition plots} "
+all_parts="steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast register composition plots"
+parts=" ${EVAL_PARTS:-$all_parts} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
 lexicons=${PROBE_DATA:-build/probe-data}

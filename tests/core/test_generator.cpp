@@ -123,7 +123,8 @@ TEST_F(GeneratorTest, ContinuationsKeepTheSpaceBeforeTheirFirstWord) {
 // Class probabilities of the tiny model's probe `name` for a unit-norm embedding, from its files: softmax(W x + b).
 std::vector<double> probe_reading(const std::string& name, const std::vector<float>& embedding) {
   const auto dir = tiny_model_dir() + "/probes/";
-  const auto weights_file = nlohmann::json::parse(read_file_text(dir + name + ".json")).at("weights").get<std::string>();
+  const auto weights_file =
+      nlohmann::json::parse(read_file_text(dir + name + ".json")).at("weights").get<std::string>();
   const auto weights = safetensors::read(dir + weights_file);
   const auto floats = [&](const char* tensor) {
     const auto* t = weights.find(tensor);

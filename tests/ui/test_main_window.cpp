@@ -286,7 +286,8 @@ class TestMainWindow : public QObject {
     // One bar per probe and sample in the probe-score plot (the texts), and a diamond on each (the plans).
     ProbeScorePlot* scores = window.probeScorePlot();
     QCOMPARE(scores->plottableCount(), 3 + 1);
-    for (int probe = 0; probe < 3; ++probe) QCOMPARE(qobject_cast<QCPBars*>(scores->plottable(probe))->data()->size(), 3);
+    for (int probe = 0; probe < 3; ++probe)
+      QCOMPARE(qobject_cast<QCPBars*>(scores->plottable(probe))->data()->size(), 3);
     QCOMPARE(scores->graphCount(), 1);
     QCOMPARE(scores->graph(0)->data()->size(), 3 * 3);
     QList<double> planned;

@@ -255,8 +255,8 @@ void CompareWindow::rebuildTable() {
       const auto plan = summary->meanPlanScores.constFind(description.name);
       if (plan != summary->meanPlanScores.cend())
         item->setText(tr("%1 (plan %2)").arg(item->text(), QString::number(*plan, 'f', 2)));
-      item->setToolTip(tr("Mean probability of “%1” over the pane's samples, in the written texts and (plan) in the "
-                          "proposals the sliders steered")
+      item->setToolTip(tr("Mean probability of “%1” over the pane's samples, in the written texts and (plan) in "
+                          "the proposals the sliders steered")
                            .arg(description.classes.value(scoredClassIndex(description, panes_[index].settings))));
     }
   }
