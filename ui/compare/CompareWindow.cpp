@@ -40,11 +40,10 @@ PaneSummary summarizeRun(const dglm::GenerateResult& result, const GenerationSet
       double total = 0;
       int scored = 0;
       for (const dglm::Candidate& candidate : result.candidates) {
-        const auto& all = candidate.*scoresOf;
-        const auto scores = all.find(probe.name.toStdString());
-        if (scores == all.end() || wanted < 0 || wanted >= int(scores->second.size())) continue;
-        total += scores->second[size_t(wanted)];
-        ++scored;
+        if (const auto probability = classProbability(candidate.*scoresOf, probe.name, wanted)) {
+          total += *probability;
+          ++scored;
+        }
       }
       if (scored > 0) means.insert(probe.name, total / scored);
     };

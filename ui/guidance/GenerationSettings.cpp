@@ -93,3 +93,10 @@ int scoredClassIndex(const ProbeDescription& probe, const GenerationSettings& se
   }
   return int(probe.classes.size()) - 1;
 }
+
+std::optional<double> classProbability(const std::map<std::string, std::vector<float>>& scores,
+                                       const QString& probe, int index) {
+  const auto found = scores.find(probe.toStdString());
+  if (found == scores.end() || index < 0 || index >= int(found->second.size())) return std::nullopt;
+  return found->second[size_t(index)];
+}

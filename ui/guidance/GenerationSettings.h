@@ -8,6 +8,10 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "dglm/generator.h"
 
@@ -66,3 +70,8 @@ struct ProbeDescription {
 // The class whose probability is reported for `probe` under `settings`: the class a guide steers towards, else
 // the probe's last class (the one guidance uses when no class is named).
 int scoredClassIndex(const ProbeDescription& probe, const GenerationSettings& settings);
+
+// The probability of class `index` that `probe` gave in a candidate's scores (Candidate::probe_scores, of the text,
+// or plan_scores, of the proposal); none when the probe or the class is not there.
+std::optional<double> classProbability(const std::map<std::string, std::vector<float>>& scores,
+                                       const QString& probe, int index);

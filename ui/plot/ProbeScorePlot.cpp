@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plot/ProbeScorePlot.h"
 
-#include <optional>
-
 #include "plot/PerplexityPlot.h"
 
 ProbeScorePlot::ProbeScorePlot(QWidget* parent) : QCustomPlot(parent) {
@@ -39,17 +37,12 @@ void ProbeScorePlot::showScores(const std::vector<dglm::Candidate>& candidates, 
     bars->setBrush(colour);
     bars->setPen(colour.darker(130));
     bars->setWidth(barWidth);
-    const std::string name = probe.name.toStdString();
-    const auto scoreOf = [&](const std::map<std::string, std::vector<float>>& scores) -> std::optional<double> {
-      const auto found = scores.find(name);
-      if (found == scores.end() || scored < 0 || scored >= int(found->second.size())) return std::nullopt;
-      return found->second[size_t(scored)];
-    };
     const double offset = (index - (probes.size() - 1) / 2.0) * barWidth;  // the probes' bars side by side
     for (size_t sample = 0; sample < candidates.size(); ++sample) {
       const double x = double(sample + 1) + offset;
-      if (const auto written = scoreOf(candidates[sample].probe_scores)) bars->addData(x, *written);
-      if (const auto planned = scoreOf(candidates[sample].plan_scores)) {
+      if (const auto written = classProbability(candidates[sample].probe_scores, probe.name, scored))
+        bars->addData(x, *written);
+      if (const auto planned = classProbability(candidates[sample].plan_scores, probe.name, scored)) {
         planKeys << x;
         planValues << *planned;
       }

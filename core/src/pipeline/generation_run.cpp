@@ -260,7 +260,8 @@ void GenerationRun::score(const torch::Tensor& unit_proposals) {
   const auto started = Clock::now();
   report(Stage::Score, 0);
   auto& candidates = result_.candidates;
-  const auto fill = [&](const torch::Tensor& embeddings, std::map<std::string, std::vector<float>> Candidate::*scores) {
+  const auto fill = [&](const torch::Tensor& embeddings,
+                        std::map<std::string, std::vector<float>> Candidate::*scores) {
     for (const auto& [name, probe] : model.probes) {
       const auto probs = probe.log_probs(embeddings).exp().to(torch::kCPU).contiguous();
       for (int64_t k = 0; k < samples(); ++k) {
