@@ -457,6 +457,38 @@ class TestMainWindow : public QObject {
     QVERIFY(!std::unique_ptr<QMenu>(card->alternativesMenu(0, nullptr)));
   }
 
+  // Against the sliders reversed, a rewrite contrasts the card's plan with the opposite plan of its run.
+  void aRewriteKeepsTheOppositePlanOfItsRun() {
+    MainWindow window(options());
+    loadTinyModel(window);
+    GenerationSettings settings;
+    settings.samples = 2;
+    settings.maxNewTokens = 6;
+    settings.steps = 3;
+    settings.guides = {{"sentiment", 2.0, ""}};
+    settings.proposalGuidance = 2;
+    settings.planContrast = dglm::PlanContrast::Opposite;
+    window.guidancePanel()->setSettings(settings);
+    window.editor()->setPlainText("It was a quiet morning");
+    window.editor()->moveCursor(QTextCursor::End);
+    QSignalSpy generated(&window, &MainWindow::generationSettled);
+    window.generate();
+    QVERIFY(generated.wait(kTimeoutMs));
+
+    CandidateCard* card = window.candidateCards().at(0);
+    const dglm::Candidate before = card->candidate();
+    QCOMPARE(before.opposite_proposal.size(), before.proposal.size());
+    std::unique_ptr<QMenu> menu(card->alternativesMenu(0, nullptr));
+    QVERIFY(menu);
+    generated.clear();
+    menu->actions().at(2)->trigger();
+    QVERIFY(generated.wait(kTimeoutMs));
+    const dglm::Candidate after = card->candidate();
+    QCOMPARE(after.opposite_proposal.size(), before.opposite_proposal.size());
+    for (size_t i = 0; i < before.opposite_proposal.size(); ++i)
+      QVERIFY(qAbs(after.opposite_proposal[i] - before.opposite_proposal[i]) < 1e-6f);
+  }
+
   void prefixIsTheSelectionOrTheTextBeforeTheCursor() {
     DraftEditor editor;
     editor.setPlainText("one two three");
