@@ -61,6 +61,10 @@ class TestMainWindow : public QObject {
     settings.samples = samples;
     settings.maxNewTokens = maxNewTokens;
     settings.steps = 3;
+    generateWith(window, prefix, settings);
+  }
+
+  void generateWith(MainWindow& window, const QString& prefix, const GenerationSettings& settings) {
     window.guidancePanel()->setSettings(settings);
     window.editor()->setPlainText(prefix);
     window.editor()->moveCursor(QTextCursor::End);
@@ -468,19 +472,14 @@ class TestMainWindow : public QObject {
     settings.guides = {{"sentiment", 2.0, ""}};
     settings.proposalGuidance = 2;
     settings.planContrast = dglm::PlanContrast::Opposite;
-    window.guidancePanel()->setSettings(settings);
-    window.editor()->setPlainText("It was a quiet morning");
-    window.editor()->moveCursor(QTextCursor::End);
-    QSignalSpy generated(&window, &MainWindow::generationSettled);
-    window.generate();
-    QVERIFY(generated.wait(kTimeoutMs));
+    generateWith(window, "It was a quiet morning", settings);
 
     CandidateCard* card = window.candidateCards().at(0);
     const dglm::Candidate before = card->candidate();
     QCOMPARE(before.opposite_proposal.size(), before.proposal.size());
     std::unique_ptr<QMenu> menu(card->alternativesMenu(0, nullptr));
     QVERIFY(menu);
-    generated.clear();
+    QSignalSpy generated(&window, &MainWindow::generationSettled);
     menu->actions().at(2)->trigger();
     QVERIFY(generated.wait(kTimeoutMs));
     const dglm::Candidate after = card->candidate();

@@ -270,7 +270,6 @@ void GuidancePanel::setSettings(const GenerationSettings& settings) {
   setSigma2(settings.sigma2);
   proposalGuidance_->setValue(settings.proposalGuidance);
   againstReversed_->setChecked(settings.planContrast == dglm::PlanContrast::Opposite);
-  againstReversed_->setEnabled(settings.proposalGuidance != 1);
   cfg_->setValue(settings.cfg);
   steps_->setValue(settings.steps);
   seed_->setValue(int(qMin<quint64>(settings.seed, INT_MAX)));
