@@ -16,7 +16,7 @@ config=$root/models/recipe/default-config.json
 decoder_steps=${DECODER_STEPS:-2800}
 encoder_steps=${ENCODER_STEPS:-5000}
 supervised_steps=${SUPERVISED_STEPS:-600}
-joint_steps=${JOINT_STEPS:-3600}
+joint_steps=${JOINT_STEPS:-7200}
 diffusion_steps=${DIFFUSION_STEPS:-3400}
 export OMP_WAIT_POLICY=passive  # idle OpenMP threads sleep instead of spinning against the other stage
 run() { "$dglm" --threads "$threads" "$@"; }
@@ -95,7 +95,7 @@ run train assemble "$model" --config "$config" --tokenizer "$work/tokenizer.mode
 mkdir -p "$work/judges"
 # The sentiment probe learns from the review sentences and Bing-labelled corpus sentences, balanced by source
 # (extract_probe_data.py): 73.0 % on the held-out reviews against 71.3 % from the reviews alone, and its direction
-# reaches the words (model card, "Fourth default model and why this one replaced it"). Twelve times the rows
+# reaches the words (model card, "Fourth default model and why the fifth replaced it"). Twelve times the rows
 # want more L2 than the other probes.
 run train probe "$model" --csv build/probe-data/sentiment-with-weak.csv --heldout-csv build/probe-data/sentiment-heldout.csv \
   --text-column text --label-column label --name sentiment \
