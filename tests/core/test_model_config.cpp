@@ -30,6 +30,18 @@ TEST(ModelConfig, JsonRoundTrip) {
   EXPECT_EQ(model_config_to_json(back), model_config_to_json(c));
 }
 
+// The bag-of-pieces branch is optional: configs without it (every model before it) keep their JSON, and one with
+// it keeps its scale.
+TEST(ModelConfig, BagOfPiecesScaleIsOptionalAndRoundTrips) {
+  auto c = small_config();
+  EXPECT_FALSE(nlohmann::json::parse(model_config_to_json(c))["encoder"].contains("bag_of_pieces_scale"));
+  EXPECT_EQ(parse_model_config(model_config_to_json(c), "config.json").encoder.bag_of_pieces_scale, 0);
+  c.encoder.bag_of_pieces_scale = 30;
+  const auto back = parse_model_config(model_config_to_json(c), "config.json");
+  EXPECT_EQ(back.encoder.bag_of_pieces_scale, 30);
+  EXPECT_EQ(model_config_to_json(back), model_config_to_json(c));
+}
+
 // Returns the error for the config with one edit applied to its JSON.
 Error error_after(const std::function<void(nlohmann::json&)>& edit) {
   auto j = nlohmann::json::parse(model_config_to_json(small_config()));
@@ -53,6 +65,10 @@ TEST(ModelConfig, NamesTheFieldAtFault) {
   EXPECT_EQ(error_after([](auto& j) { j["latent_stats"]["mean"].erase(0); }).where().field, "latent_stats.mean");
   EXPECT_EQ(error_after([](auto& j) { j["decoder"]["context"] = 4; }).where().field, "decoder.context");
   EXPECT_EQ(error_after([](auto& j) { j["diffusion"] = 5; }).where().field, "diffusion");
+  EXPECT_EQ(error_after([](auto& j) { j["encoder"]["bag_of_pieces_scale"] = -1; }).where().field,
+            "encoder.bag_of_pieces_scale");
+  EXPECT_EQ(error_after([](auto& j) { j["encoder"]["bag_of_pieces_scale"] = "30"; }).where().field,
+            "encoder.bag_of_pieces_scale");
 }
 
 TEST(ModelConfig, NewerFormatIsIncompatibleNotCorrupt) {

@@ -195,6 +195,34 @@ TEST_F(NnTest, EncoderParameterNamesAreReadable) {
     EXPECT_NE(parameters.find(name), nullptr) << name;
 }
 
+// The branch starts at zero, so an encoder gains it without changing its embeddings; then it learns the rows of
+// the pieces a text holds, and only those.
+TEST_F(NnTest, BagOfPiecesBranchStartsAsANoOpAndLearnsThePiecesOfTheText) {
+  dnn::SemanticEncoder plain(tiny_encoder_config(), 50, kLatent);
+  auto config = tiny_encoder_config();
+  config.bag_of_pieces_scale = 30;
+  dnn::SemanticEncoder branched(config, 50, kLatent);
+  {
+    torch::NoGradGuard no_grad;
+    auto shared = plain->named_parameters();
+    for (auto& item : branched->named_parameters())
+      if (const auto* value = shared.find(item.key())) item.value().copy_(*value);
+  }
+  const auto ids = torch::tensor({{5, 9, 13, 2}}, torch::kLong);
+  const auto mask = torch::tensor({{1, 1, 1, 0}}, torch::kBool);  // piece 2 is padding
+  EXPECT_TRUE(close(branched(ids, mask), plain(ids, mask)));
+
+  (branched(ids, mask) * torch::randn({1, kLatent})).sum().backward();
+  const auto gradient = branched->bag_of_pieces->weight.grad().abs().sum(1);
+  EXPECT_GT(gradient[9].item<double>(), 0.0);
+  EXPECT_EQ(gradient[2].item<double>(), 0.0) << "padding";
+  EXPECT_EQ(gradient[10].item<double>(), 0.0) << "a piece the text lacks";
+
+  torch::NoGradGuard no_grad;
+  branched->bag_of_pieces->weight.normal_(0.0, 0.1);
+  EXPECT_FALSE(close(branched(ids, mask), plain(ids, mask), 1e-3));
+}
+
 // ---- diffusion network and prompt generator
 
 TEST_F(NnTest, DiffusionNetPredictsLatentShapedV) {

@@ -218,6 +218,18 @@ TEST(Weights, ShapeMismatchMissingAndExtraTensorsNameTheTensor) {
   }
 }
 
+// A tensor named as one that may be missing keeps its value; any other missing tensor is still an error.
+TEST(Weights, TensorsThatMayBeMissingKeepTheirValues) {
+  const auto path = ::testing::TempDir() + "/no-bias.safetensors";
+  torch::nn::Linear no_bias(torch::nn::LinearOptions(4, 3).bias(false)), with_bias(4, 3);
+  dglm::save_module(*no_bias, path);
+  const auto bias = with_bias->bias.clone();
+  dglm::load_module(*with_bias, path, {"bias"});
+  EXPECT_TRUE(torch::equal(with_bias->weight, no_bias->weight));
+  EXPECT_TRUE(torch::equal(with_bias->bias, bias));
+  EXPECT_THROW(dglm::load_module(*with_bias, path, {"weight"}), Error);
+}
+
 TEST(Weights, RejectsNonFiniteValues) {
   torch::nn::Linear a(2, 2);
   {

@@ -24,6 +24,10 @@ struct EncoderConfig {       // Sentence-T5 shaped
   int max_tokens = 64;       // longer texts are truncated (from the left for prefixes)
   int relative_buckets = 32;
   int relative_max_distance = 128;
+  // > 0: a bag-of-pieces branch, a learned vector per piece whose mean over the text, times this scale, is added
+  // to the pooled state. It keeps word-level cues (sentiment) that span training washes out. The scale sets how
+  // fast the branch can matter (Adam moves each weight by about the learning rate per step); 0: no branch.
+  double bag_of_pieces_scale = 0;
 };
 
 struct DiffusionConfig {

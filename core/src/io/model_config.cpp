@@ -23,6 +23,11 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.encoder = {enc.positive_int("d_model"), enc.positive_int("n_layers"), enc.positive_int("n_heads"),
                enc.positive_int("d_ff"), enc.positive_int("max_tokens"), enc.positive_int("relative_buckets"),
                enc.positive_int("relative_max_distance")};
+  if (enc.has("bag_of_pieces_scale")) {  // optional: models without the branch leave it out
+    c.encoder.bag_of_pieces_scale = enc.number("bag_of_pieces_scale");
+    if (!(c.encoder.bag_of_pieces_scale >= 0 && c.encoder.bag_of_pieces_scale <= 1e6))
+      enc.fail(ErrorKind::Corrupt, "bag_of_pieces_scale", "must be between 0 (no branch) and 1e6");
+  }
   const auto dif = top.object("diffusion");
   c.diffusion = {dif.positive_int("d_model"), dif.positive_int("n_layers"), dif.positive_int("n_heads"),
                  dif.positive_int("splice_tokens"), dif.positive_int("splice_dim")};
@@ -55,7 +60,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 int max_new_tokens(const ModelConfig& config) { return config.decoder.context - 1 - config.prompt.prompt_tokens; }
 
 std::string model_config_to_json(const ModelConfig& c) {
-  const nlohmann::json root = {
+  nlohmann::json root = {
       {"format_version", c.format_version},
       {"name", c.name},
       {"tokenizer", c.tokenizer_file},
@@ -77,6 +82,7 @@ std::string model_config_to_json(const ModelConfig& c) {
         {"context", c.decoder.context}}},
       {"latent_stats", {{"mean", c.latent_mean}, {"std", c.latent_std}}},
   };
+  if (c.encoder.bag_of_pieces_scale > 0) root["encoder"]["bag_of_pieces_scale"] = c.encoder.bag_of_pieces_scale;
   return root.dump(2) + "\n";
 }
 

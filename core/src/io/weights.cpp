@@ -74,13 +74,14 @@ void save_module(const torch::nn::Module& module, const std::string& path, bool 
   safetensors::write(path, file);
 }
 
-void load_module(torch::nn::Module& module, const std::string& path) {
+void load_module(torch::nn::Module& module, const std::string& path, const std::set<std::string>& may_be_missing) {
   const auto file = safetensors::read(path);
   std::set<std::string> expected;
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : named_state(module)) {
     expected.insert(name);
     const auto* stored = file.find(name);
+    if (!stored && may_be_missing.count(name)) continue;
     if (!stored) throw Error(ErrorKind::NotFound, "tensor missing from the weights file", Location{path, 0, 0, name});
     const c10::IntArrayRef stored_shape(stored->shape);
     if (stored_shape != target.sizes())

@@ -59,6 +59,12 @@ SemanticEncoderImpl::SemanticEncoderImpl(const EncoderConfig& config, int64_t vo
     layers->push_back(EncoderLayer(config.d_model, config.n_heads, config.d_ff));
   final_norm = register_module("final_norm", RMSNorm(config.d_model));
   projection = register_module("projection", bias_free_linear(config.d_model, latent_dim));
+  if (config.bag_of_pieces_scale > 0) {
+    // Zero, so that the branch starts as a no-op on an encoder trained without it.
+    bag_of_pieces = register_module("bag_of_pieces", torch::nn::Embedding(vocab_size, config.d_model));
+    torch::NoGradGuard no_grad;
+    bag_of_pieces->weight.zero_();
+  }
 }
 
 torch::Tensor SemanticEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
@@ -71,8 +77,11 @@ torch::Tensor SemanticEncoderImpl::forward(const torch::Tensor& ids, const torch
   for (const auto& layer : *layers) x = layer->as<EncoderLayer>()->forward(x, position_bias, mask);
   x = final_norm(x);
 
-  auto weights = mask.unsqueeze(-1).to(x.dtype());
-  auto pooled = (x * weights).sum(1) / weights.sum(1).clamp_min(1.0);
+  const auto weights = mask.unsqueeze(-1).to(x.dtype());
+  const auto real_tokens = weights.sum(1).clamp_min(1.0);
+  auto pooled = (x * weights).sum(1) / real_tokens;
+  if (bag_of_pieces)
+    pooled = pooled + config.bag_of_pieces_scale * (bag_of_pieces(ids) * weights).sum(1) / real_tokens;
   auto embedding = projection(pooled);
   return embedding / embedding.norm(2, -1, /*keepdim=*/true).clamp_min(1e-12);
 }

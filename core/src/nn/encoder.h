@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Sentence-T5 shaped semantic encoder: T5 encoder (RMSNorm, relative position buckets shared by all layers,
-// ReLU feed-forward, no biases), mean pooling over real tokens, linear projection, L2 normalisation.
+// ReLU feed-forward, no biases), mean pooling over real tokens (plus the optional bag-of-pieces branch of
+// EncoderConfig), linear projection, L2 normalisation.
 #pragma once
 
 #include <torch/nn/modules/embedding.h>
@@ -31,6 +32,7 @@ struct SemanticEncoderImpl : torch::nn::Module {
   torch::nn::ModuleList layers{nullptr};
   RMSNorm final_norm{nullptr};
   torch::nn::Linear projection{nullptr};  // pooled d_model -> latent_dim
+  torch::nn::Embedding bag_of_pieces{nullptr};  // [vocab, d_model], zero at the start; null without the branch
 };
 TORCH_MODULE(SemanticEncoder);
 

@@ -177,7 +177,8 @@ TrainResult train_encoder(const std::string& config_path, const std::string& tra
 
   torch::manual_seed(params.seed);  // the initial weights
   nn::SemanticEncoder encoder(config.encoder, config.vocab_size, config.latent_dim);
-  if (!options.init_weights.empty()) load_module(*encoder, options.init_weights);  // a resume then overrides it
+  // A resume then overrides these. An encoder trained without the bag-of-pieces branch starts it at zero.
+  if (!options.init_weights.empty()) load_module(*encoder, options.init_weights, {"bag_of_pieces.weight"});
   LearnedTemperature temperature;
   std::vector<train::NamedModule> trained{{"encoder", encoder.ptr().get()}};
   if (options.temperature == 0) trained.push_back({"temperature", temperature.ptr().get()});
