@@ -169,6 +169,7 @@ struct TrainOptions {
   bool no_crop = false;
   dglm::PairParams pair_params;
   std::string encoder_weights, stats_path, decoder_weights;
+  dglm::JointTrainOptions joint_options;
   dglm::DiffusionTrainOptions diffusion_options;
   dglm::AssembleInputs assemble_inputs;
   std::string output_dir;
@@ -287,6 +288,8 @@ Subcommand add_train_commands(CLI::App& app) {
                                                          "noise-augmented continuation embeddings (resumable)");
   add_pair_inputs(train_joint_cmd, o->config_path, o->train_tokens, o->valid_tokens, o->stats_path);
   train_joint_cmd->add_option("--decoder", o->decoder_weights, "pre-trained decoder.safetensors")->required();
+  train_joint_cmd->add_option("--init-prompt-generator", o->joint_options.prompt_generator_init,
+                              "start the prompt generator from these weights (a warm start; default: fresh)");
   add_training_options(train_joint_cmd, o->train_params, o->no_resume, o->device);
 
   auto* train_diffusion_cmd = train->add_subcommand("diffusion", "Train the diffusion network on embedding pairs, "
@@ -297,6 +300,8 @@ Subcommand add_train_commands(CLI::App& app) {
   train_diffusion_cmd->add_option("--null-probability", o->diffusion_options.null_probability,
                                   "share of prefixes replaced by the null embedding (classifier-free guidance)")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  train_diffusion_cmd->add_option("--init", o->diffusion_options.init_weights,
+                                  "start from these diffusion weights (a warm start; default: fresh)");
   add_training_options(train_diffusion_cmd, o->train_params, o->no_resume, o->device);
 
   auto* assemble_cmd = train->add_subcommand("assemble", "Put the trained parts into a model directory and check "
@@ -344,7 +349,7 @@ Subcommand add_train_commands(CLI::App& app) {
             } else if (*train_joint_cmd) {
               return report_training(dglm::train_joint(o->config_path, o->decoder_weights, o->train_tokens,
                                                        o->valid_tokens, o->stats_path, o->training(),
-                                                       training_progress(o->train_params.log_every_steps, "tokens")));
+                                                       o->joint_options, training_progress(o->train_params.log_every_steps, "tokens")));
             } else if (*train_diffusion_cmd) {
               const auto progress = training_progress(o->train_params.log_every_steps, "pairs");
               return report_training(dglm::train_diffusion(o->config_path, o->train_tokens, o->valid_tokens,

@@ -99,6 +99,15 @@ bool kill_at_step_6(const TrainProgress& p) {
 }
 
 // Same weight files, bitwise, and the same metrics.
+// Whether two weight files hold the same tensors, bitwise.
+bool same_tensors(const std::string& path_a, const std::string& path_b) {
+  const auto a = safetensors::read(path_a), b = safetensors::read(path_b);
+  if (a.tensors.size() != b.tensors.size()) return false;
+  for (std::size_t i = 0; i < a.tensors.size(); ++i)
+    if (a.tensors[i].name != b.tensors[i].name || !(a.tensors[i].bytes == b.tensors[i].bytes)) return false;
+  return true;
+}
+
 void expect_same_weights(const TrainResult& reference, const TrainResult& resumed) {
   ASSERT_EQ(reference.weights_paths.size(), resumed.weights_paths.size());
   for (std::size_t f = 0; f < reference.weights_paths.size(); ++f) {
@@ -274,7 +283,7 @@ const Stages& stages() {
                          tiny_pair_params());
     make_pairs(f.config, s.encoder.weights_paths.at(0), f.valid_tokens, s.valid_pairs, "", tiny_pair_params());
     s.joint = train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
-                          tiny_params(dir + "/joint", 60), record(s.joint_losses));
+                          tiny_params(dir + "/joint", 60), {}, record(s.joint_losses));
     s.diffusion = train_diffusion(f.config, s.train_pairs, s.valid_pairs, s.stats, tiny_params(dir + "/diffusion", 40),
                                   {0.9, 0.1}, record(s.diffusion_losses));
     return s;
@@ -305,31 +314,53 @@ TEST(TrainEncoder, ContrastiveLossFallsAndHeldOutRetrievalIsReported) {
   EXPECT_NE(safetensors::read(s.encoder.weights_paths.at(0)).find("projection.weight"), nullptr);
 }
 
-// A step at learning rate 0 leaves the starting weights as they were: with --init they are the given ones.
+// One step at learning rate 0 from `init` ("" for fresh weights): it leaves the starting weights as they were.
+TrainResult frozen_encoder(const std::string& config, const std::string& init) {
+  const auto& f = fixture();
+  auto params = tiny_params(test::temp_dir(), 1);
+  params.batch_size = 8;
+  params.lr = params.min_lr = params.weight_decay = 0;
+  EncoderTrainOptions options;
+  options.init_weights = init;
+  return train_encoder(config, f.train_tokens, f.valid_tokens, params, options);
+}
+
 TEST(TrainEncoder, FineTuningStartsFromTheGivenWeights) {
   const auto& f = fixture();
   const auto& s = stages();
-  auto frozen = [&](const std::string& init) {
-    auto params = tiny_params(test::temp_dir(), 1);
-    params.batch_size = 8;
-    params.lr = params.min_lr = params.weight_decay = 0;
-    EncoderTrainOptions options;
-    options.init_weights = init;
-    return train_encoder(f.config, f.train_tokens, f.valid_tokens, params, options);
-  };
   const auto trained = safetensors::read(s.encoder.weights_paths.at(0));
-  const auto tuned = safetensors::read(frozen(s.encoder.weights_paths.at(0)).weights_paths.at(0));
-  const auto fresh = safetensors::read(frozen("").weights_paths.at(0));
+  const auto tuned = safetensors::read(frozen_encoder(f.config, s.encoder.weights_paths.at(0)).weights_paths.at(0));
+  const auto fresh = safetensors::read(frozen_encoder(f.config, "").weights_paths.at(0));
   const auto* projection = trained.find("projection.weight");
   ASSERT_NE(projection, nullptr);
   EXPECT_TRUE(tuned.find("projection.weight")->bytes == projection->bytes);
   EXPECT_FALSE(fresh.find("projection.weight")->bytes == projection->bytes);
   try {
-    frozen(f.dir + "/no-such-encoder.safetensors");
+    frozen_encoder(f.config, f.dir + "/no-such-encoder.safetensors");
     FAIL() << "a missing --init file was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no-such-encoder.safetensors"), std::string::npos) << e.what();
   }
+}
+
+// An encoder trained without the bag-of-pieces branch is fine-tuned with it: the branch starts at zero, the rest
+// as trained; a file that has the branch does not load into a config without it.
+TEST(TrainEncoder, FineTuningAddsTheBagOfPiecesBranchAtZero) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  auto config = parse_model_config(read_file_text(f.config), f.config);
+  config.encoder.bag_of_pieces_scale = 30;
+  const auto branched_config = test::temp_dir() + "/config.json";
+  write_file_atomic(branched_config, model_config_to_json(config));
+
+  const auto tuned_path = frozen_encoder(branched_config, s.encoder.weights_paths.at(0)).weights_paths.at(0);
+  const auto tuned = safetensors::read(tuned_path);
+  const auto* branch = tuned.find("bag_of_pieces.weight");
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ(to_torch(*branch).abs().max().item<double>(), 0.0);
+  EXPECT_TRUE(tuned.find("projection.weight")->bytes ==
+              safetensors::read(s.encoder.weights_paths.at(0)).find("projection.weight")->bytes);
+  EXPECT_THROW(frozen_encoder(f.config, tuned_path), Error);
 }
 
 // Share of texts nearer (cosine) to their own class's mean embedding than to the other's, under trained encoder
@@ -460,6 +491,22 @@ TEST(TrainJoint, ContinuationLossFallsAndBothPartsAreWritten) {
   EXPECT_GT(s.joint.metrics.at("val_perplexity_unguided"), 1);
 }
 
+// A step at learning rate 0 from the trained parts leaves them as they were: the warm start loads the prompt
+// generator (a fresh one differs).
+TEST(TrainJoint, WarmStartsThePromptGeneratorFromTheGivenWeights) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  auto params = tiny_params(test::temp_dir(), 1);
+  params.lr = params.min_lr = params.weight_decay = 0;
+  const auto& trained = s.joint.weights_paths;
+  const auto warm = train_joint(f.config, trained.at(1), s.train_pairs, s.valid_pairs, s.stats, params, {trained.at(0)});
+  EXPECT_TRUE(same_tensors(warm.weights_paths.at(0), trained.at(0)));
+  EXPECT_TRUE(same_tensors(warm.weights_paths.at(1), trained.at(1)));
+  params.output_dir = test::temp_dir();
+  const auto fresh = train_joint(f.config, trained.at(1), s.train_pairs, s.valid_pairs, s.stats, params);
+  EXPECT_FALSE(same_tensors(fresh.weights_paths.at(0), trained.at(0)));
+}
+
 TEST(TrainJoint, RejectsStatisticsOfAnotherLatentSize) {
   const auto& f = fixture();
   const auto& s = stages();
@@ -482,6 +529,17 @@ TEST(TrainDiffusion, VLossFallsAndTheAverageIsWritten) {
   EXPECT_LT(last, first) << "from " << first << " to " << last;
   EXPECT_GT(s.diffusion.metrics.at("val_loss"), 0);
   EXPECT_NE(safetensors::read(s.diffusion.weights_paths.at(0)).find("null_embedding"), nullptr);
+}
+
+// A step at learning rate 0 from the trained network leaves it, and so its average, as it was.
+TEST(TrainDiffusion, WarmStartsTheNetworkAndItsAverageFromTheGivenWeights) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  auto params = tiny_params(test::temp_dir(), 1);
+  params.lr = params.min_lr = params.weight_decay = 0;
+  const auto trained = s.diffusion.weights_paths.at(0);
+  const auto warm = train_diffusion(f.config, s.train_pairs, s.valid_pairs, s.stats, params, {0.5, 0.1, trained});
+  EXPECT_TRUE(same_tensors(warm.weights_paths.at(0), trained));
 }
 
 // The diffusion stage also checkpoints its moving average (a `kept` module): a killed and resumed run ends with
@@ -512,7 +570,7 @@ TEST(TrainJoint, ResumesAfterAKillToTheSameWeightsBitwise) {
   const auto& s = stages();
   expect_bitwise_resume([&](const std::string& out, const TrainProgressFn& progress) {
     return train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
-                       tiny_params(out, 10), progress);
+                       tiny_params(out, 10), {}, progress);
   });
 }
 

@@ -79,7 +79,9 @@ TrainResult train_decoder(const std::string& config_path, const std::string& tra
 struct EncoderTrainOptions {
   double temperature = 0;  // > 0: fixed; 0: learned, starting at 0.05
   bool crop = true;        // a random crop (half to all) of each span: a second kind of view, for free
-  std::string init_weights;  // non-empty: start from this encoder.safetensors (fine-tuning; fresh optimizer)
+  // Non-empty: start from this encoder.safetensors (fine-tuning; fresh optimizer). A bag-of-pieces branch (config)
+  // that the file lacks starts at zero: the branch can be added to an encoder trained without it.
+  std::string init_weights;
   // Supervision (optional): CSVs of texts with a `text` and a `label` column, tokenised by `tokenizer`. Every step
   // also embeds `labelled_batch` rows of each and adds labelled_weight x its supervised contrastive loss (Khosla et
   // al. 2020: texts that share a label are each other's positives), so that the labels become strong directions of
@@ -118,7 +120,8 @@ PairsReport make_pairs(const std::string& config_path, const std::string& encode
                        const std::string& tokens_path, const std::string& output_path, const std::string& stats_path,
                        const PairParams& params, const ProgressFn& progress = {});
 
-// Joint training of the prompt generator (fresh) and the decoder (from decoder_weights) on pair files: the
+// Joint training of the prompt generator (fresh, or from prompt_generator_init) and the decoder (from
+// decoder_weights) on pair files: the
 // standardised continuation embedding is noised at a = alpha_bar_shifted(t, 2 ln 3), t ~ U(0, 1), turned into soft
 // prompts, and the decoder reads [bos][prefix][soft prompts][continuation] exactly as in generation. The loss is
 // next-token cross-entropy on the continuation only (our choice; the reference also trains on the prefix): the
@@ -127,9 +130,15 @@ PairsReport make_pairs(const std::string& config_path, const std::string& encode
 // others keep their last m tokens), so that a batch needs no padding. Writes prompt_generator.safetensors and
 // decoder.safetensors; metrics val_perplexity of the continuation at the inference noise (sigma^2 = 0.05) and
 // val_perplexity_unguided (sigma^2 = 1: the proposal is pure noise).
+struct JointTrainOptions {
+  // Non-empty: start the prompt generator from this prompt_generator.safetensors (with decoder_weights of the same
+  // model: a warm start after a change of encoder, whose embeddings the prompt generator must learn again).
+  std::string prompt_generator_init;
+};
 TrainResult train_joint(const std::string& config_path, const std::string& decoder_weights,
                         const std::string& train_pairs, const std::string& valid_pairs, const std::string& stats_path,
-                        const TrainParams& params, const TrainProgressFn& progress = {});
+                        const TrainParams& params, const JointTrainOptions& options = {},
+                        const TrainProgressFn& progress = {});
 
 // The diffusion network on pair files: x = standardised continuation embedding, cond = standardised prefix
 // embedding (replaced by the learned null embedding with probability null_probability, for classifier-free
@@ -138,6 +147,7 @@ TrainResult train_joint(const std::string& config_path, const std::string& decod
 struct DiffusionTrainOptions {
   double ema_decay = 0.999;
   double null_probability = 0.1;
+  std::string init_weights;  // non-empty: start the network and its average from this diffusion.safetensors
 };
 TrainResult train_diffusion(const std::string& config_path, const std::string& train_pairs,
                             const std::string& valid_pairs, const std::string& stats_path, const TrainParams& params,

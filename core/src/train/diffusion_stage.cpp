@@ -7,6 +7,7 @@
 #include "dglm/error.h"
 #include "dglm/fileio.h"
 #include "dglm/train.h"
+#include "io/weights.h"
 #include "pipeline/model_impl.h"
 #include "train/pairs.h"
 #include "train/trainer.h"
@@ -57,6 +58,7 @@ TrainResult train_diffusion(const std::string& config_path, const std::string& t
 
   torch::manual_seed(params.seed);  // the initial weights
   nn::DiffusionNet net(config.diffusion, config.latent_dim), average(config.diffusion, config.latent_dim);
+  if (!options.init_weights.empty()) load_module(*net, options.init_weights);
   update_average(*average, *net, 0);  // the average starts at the initial weights
   // The average is saved and restored with the checkpoint, so that a resumed run averages the same steps.
   train::Trainer trainer("diffusion", params, {{"diffusion", net.ptr().get()}}, {{"ema", average.ptr().get()}});

@@ -68,7 +68,8 @@ struct JointModel {
 
 TrainResult train_joint(const std::string& config_path, const std::string& decoder_weights,
                         const std::string& train_pairs, const std::string& valid_pairs, const std::string& stats_path,
-                        const TrainParams& params, const TrainProgressFn& progress) {
+                        const TrainParams& params, const JointTrainOptions& options,
+                        const TrainProgressFn& progress) {
   const auto config = parse_model_config(read_file_text(config_path), config_path);
   const auto stats = train::load_latent_stats(stats_path, config);
   const JointData train(train::load_pair_file(train_pairs, config), stats);
@@ -85,6 +86,7 @@ TrainResult train_joint(const std::string& config_path, const std::string& decod
 
   torch::manual_seed(params.seed);  // the prompt generator's initial weights
   nn::PromptGenerator prompt(config.prompt, config.latent_dim, config.decoder.d_model);
+  if (!options.prompt_generator_init.empty()) load_module(*prompt, options.prompt_generator_init);
   nn::Decoder decoder(config.decoder, config.vocab_size);
   load_module(*decoder, decoder_weights);
   train::Trainer trainer("joint", params, {{"prompt_generator", prompt.ptr().get()}, {"decoder", decoder.ptr().get()}});
