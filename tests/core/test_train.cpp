@@ -79,6 +79,13 @@ TrainParams tiny_params(const std::string& output_dir, long steps) {
   return p;
 }
 
+// One step at learning rate 0: it leaves the starting weights as they were, so its output shows what they were.
+TrainParams frozen_step_params() {
+  auto p = tiny_params(test::temp_dir(), 1);
+  p.lr = p.min_lr = p.weight_decay = 0;
+  return p;
+}
+
 std::vector<std::vector<std::string>> log_rows(const std::string& dir) {
   std::istringstream text(read_file_text(dir + "/log.csv"));
   std::vector<std::vector<std::string>> rows;
@@ -314,12 +321,11 @@ TEST(TrainEncoder, ContrastiveLossFallsAndHeldOutRetrievalIsReported) {
   EXPECT_NE(safetensors::read(s.encoder.weights_paths.at(0)).find("projection.weight"), nullptr);
 }
 
-// One step at learning rate 0 from `init` ("" for fresh weights): it leaves the starting weights as they were.
+// A frozen step from `init` ("" for fresh weights).
 TrainResult frozen_encoder(const std::string& config, const std::string& init) {
   const auto& f = fixture();
-  auto params = tiny_params(test::temp_dir(), 1);
+  auto params = frozen_step_params();
   params.batch_size = 8;
-  params.lr = params.min_lr = params.weight_decay = 0;
   EncoderTrainOptions options;
   options.init_weights = init;
   return train_encoder(config, f.train_tokens, f.valid_tokens, params, options);
@@ -496,8 +502,7 @@ TEST(TrainJoint, ContinuationLossFallsAndBothPartsAreWritten) {
 TEST(TrainJoint, WarmStartsThePromptGeneratorFromTheGivenWeights) {
   const auto& f = fixture();
   const auto& s = stages();
-  auto params = tiny_params(test::temp_dir(), 1);
-  params.lr = params.min_lr = params.weight_decay = 0;
+  auto params = frozen_step_params();
   const auto& trained = s.joint.weights_paths;
   const auto warm = train_joint(f.config, trained.at(1), s.train_pairs, s.valid_pairs, s.stats, params, {trained.at(0)});
   EXPECT_TRUE(same_tensors(warm.weights_paths.at(0), trained.at(0)));
@@ -535,8 +540,7 @@ TEST(TrainDiffusion, VLossFallsAndTheAverageIsWritten) {
 TEST(TrainDiffusion, WarmStartsTheNetworkAndItsAverageFromTheGivenWeights) {
   const auto& f = fixture();
   const auto& s = stages();
-  auto params = tiny_params(test::temp_dir(), 1);
-  params.lr = params.min_lr = params.weight_decay = 0;
+  auto params = frozen_step_params();
   const auto trained = s.diffusion.weights_paths.at(0);
   const auto warm = train_diffusion(f.config, s.train_pairs, s.valid_pairs, s.stats, params, {0.5, 0.1, trained});
   EXPECT_TRUE(same_tensors(warm.weights_paths.at(0), trained));
