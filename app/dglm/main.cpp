@@ -116,6 +116,7 @@ int generate(const std::string& model_dir, dglm::Device device, dglm::GeneratePa
       json line{{"sample", k}, {"text", c.text}, {"tokens", tokens}, {"logprobs", logprobs},
                 {"perplexity", c.perplexity}, {"probe_scores", c.probe_scores}};
       if (!c.plan_scores.empty()) line["plan_scores"] = c.plan_scores;  // DGLM: what the guides steered
+      if (c.adherence) line["adherence"] = *c.adherence;
       if (params.decoding.alternatives > 0) line["alternatives"] = alternatives;
       std::cout << line.dump() << "\n";
     } else {
@@ -229,7 +230,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   gen->add_flag("--json", as_json,
                 "one JSON object per line: sample, text, tokens, logprobs, perplexity, probe_scores (of the text), "
-                "plan_scores (of the proposal; dglm) and alternatives");
+                "plan_scores (of the proposal; dglm), adherence (cosine of the text with the proposal; dglm) and "
+                "alternatives");
   gen->add_flag("--quiet,-q", quiet, "no progress (shown on terminals only) or timings on stderr");
   std::string generate_device = "cpu";
   gen->add_option("--device", generate_device, "cpu, or cuda where LibTorch has it")

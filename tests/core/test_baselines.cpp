@@ -56,10 +56,25 @@ TEST_F(BaselinesTest, AutoregressiveFillsTheSameResultTypesAsTheGenerator) {
     for (const auto& t : c.tokens) nll -= t.logprob;
     if (!c.tokens.empty()) EXPECT_NEAR(c.perplexity, std::exp(nll / static_cast<double>(c.tokens.size())), 1e-6 * c.perplexity);
     EXPECT_TRUE(c.proposal.empty()) << "no proposal without diffusion";
+    EXPECT_FALSE(c.adherence.has_value()) << "nothing to adhere to";
     EXPECT_EQ(c.probe_scores.size(), 3u);
   }
   EXPECT_EQ(result.times.diffusion_s, 0);
   EXPECT_GT(result.times.decode_s, 0);
+}
+
+// Adherence, how closely the words followed the plan: the cosine of the re-encoded text with its proposal (both
+// unit norm). The baselines write without a plan.
+TEST_F(BaselinesTest, OnlyDglmHasAPlanToAdhereTo) {
+  auto& impl = *model_->impl();
+  for (const auto& c : generate_with(Method::Dglm, *model_, params()).candidates) {
+    ASSERT_TRUE(c.adherence.has_value());
+    const auto written = impl.embed({c.text}, /*keep_end=*/false)[0].to(torch::kCPU);
+    EXPECT_NEAR(*c.adherence, torch::dot(written, torch::tensor(c.proposal)).item<float>(), 1e-5);
+  }
+  auto p = params();
+  p.guides = {{"sentiment", 3, ""}};
+  for (const auto& c : generate_token_level(*model_, p).candidates) EXPECT_FALSE(c.adherence.has_value());
 }
 
 TEST_F(BaselinesTest, SameSeedSameOutputForBothBaselines) {

@@ -236,7 +236,7 @@ class TestMainWindow : public QObject {
     QCOMPARE(window.editor()->toPlainText(), QString("It was a quiet morning"));
   }
 
-  void scoresGiveTheTextsClassThenThePlansNamedWhenItDiffers() {
+  void scoresGiveAdherenceThenTheTextsClassThenThePlansNamedWhenItDiffers() {
     dglm::Candidate candidate;
     candidate.probe_scores = {{"sentiment", {0.27f, 0.73f}}, {"topic", {0.6f, 0.1f, 0.3f}}};
     candidate.plan_scores = {{"sentiment", {0.03f, 0.97f}}, {"topic", {0.12f, 0.0f, 0.88f}}};
@@ -244,7 +244,12 @@ class TestMainWindow : public QObject {
                                            {"topic", "", {"fiction", "politics", "science"}}};
     QCOMPARE(describeScores(candidate, probes),
              QString("sentiment: positive 0.73 (plan 0.97) · topic: fiction 0.60 (plan: science 0.88)"));
+    candidate.adherence = 0.8765f;
+    QCOMPARE(describeScores(candidate, probes),
+             QString("plan followed 0.88 · sentiment: positive 0.73 (plan 0.97) · "
+                     "topic: fiction 0.60 (plan: science 0.88)"));
     candidate.plan_scores.clear();  // the baselines write without a plan
+    candidate.adherence.reset();
     QCOMPARE(describeScores(candidate, probes), QString("sentiment: positive 0.73 · topic: fiction 0.60"));
   }
 

@@ -25,6 +25,7 @@ QString describeScores(const dglm::Candidate& candidate, const QVector<ProbeDesc
     return int(std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin());
   };
   QStringList parts;
+  if (candidate.adherence) parts << QObject::tr("plan followed %1").arg(double(*candidate.adherence), 0, 'f', 2);
   for (const auto& [probe, probabilities] : candidate.probe_scores) {
     if (probabilities.empty()) continue;
     const int written = mostLikely(probabilities);
@@ -65,10 +66,10 @@ CandidateCard::CandidateCard(int sample, QWidget* parent) : QFrame(parent), samp
 
   status_ = new QLabel;
   status_->setWordWrap(true);
-  status_->setToolTip(tr("Perplexity of the continuation, and what each probe reads in the written text. "
-                         "In brackets, what it reads in the plan: the proposal the sliders steered, before any "
-                         "word was written. The words follow the plan only in part; plan guidance makes them "
-                         "follow it more closely."));
+  status_->setToolTip(tr("Perplexity of the continuation; how closely its meaning follows the plan, the proposal "
+                         "the sliders steered before any word was written (cosine, 1: the same meaning); and what "
+                         "each probe reads in the written text, in brackets what it reads in the plan. The words "
+                         "follow the plan only in part; plan guidance makes them follow it more closely."));
   layout->addWidget(status_);
 
   auto* buttons = new QHBoxLayout;

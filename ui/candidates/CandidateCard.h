@@ -19,8 +19,9 @@ class QMenu;
 class QPushButton;
 class QTextBrowser;
 
-// "sentiment: positive 0.82 (plan 0.97) · topic: sports 0.61 (plan: science 0.88)": each probe's most likely class
-// for the written text and, in brackets, for the plan (the proposal the sliders steered), named when it differs.
+// "plan followed 0.91 · sentiment: positive 0.82 (plan 0.97) · topic: sports 0.61 (plan: science 0.88)": the
+// candidate's adherence to the plan (the proposal the sliders steered), then each probe's most likely class for the
+// written text and, in brackets, for the plan, named when it differs.
 QString describeScores(const dglm::Candidate& candidate, const QVector<ProbeDescription>& probes);
 
 class CandidateCard : public QFrame {

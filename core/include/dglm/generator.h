@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,8 @@ struct Candidate {
   // probe -> class probabilities of the proposal: what the guides steered, before any word was written (DGLM
   // only; the baselines have no proposal). Set beside probe_scores, it shows how far the words followed the plan.
   std::map<std::string, std::vector<float>> plan_scores;
+  // Cosine between the re-encoded text and the proposal: how closely the words followed the plan (DGLM only).
+  std::optional<float> adherence;
 };
 
 struct StageTimes {

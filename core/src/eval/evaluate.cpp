@@ -244,13 +244,7 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
       for (const auto& [judge, scores] : c.plan_scores)
         if (options.judges.count(judge)) vote(judge + "@proposal", m.probes.at(judge).classes, argmax(scores));
       for (const auto& [judge, lexicon] : lexicons) vote(judge, lexicon.classes(), lexicon.classify(c.text));
-    }
-    if (setting.method == Method::Dglm) {
-      const auto embedded = m.embed(texts, false).to(torch::kCPU);
-      for (std::size_t k = 0; k < result.candidates.size(); ++k) {
-        const auto& proposal = result.candidates[k].proposal;
-        adherences.push_back(torch::dot(embedded[static_cast<int64_t>(k)], torch::tensor(proposal)).item<double>());
-      }
+      if (c.adherence) adherences.push_back(*c.adherence);
     }
     dist3.push_back(distinct_n(texts, 3));
     if (i == 0) row.examples = texts;

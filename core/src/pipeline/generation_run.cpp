@@ -273,8 +273,16 @@ void GenerationRun::score(const torch::Tensor& unit_proposals) {
   };
   std::vector<std::string> texts;
   for (const auto& c : candidates) texts.push_back(c.text);
-  fill(model.embed(texts, /*keep_end=*/false), &Candidate::probe_scores);
-  if (unit_proposals.defined()) fill(unit_proposals.to(model.device, torch::kFloat), &Candidate::plan_scores);
+  const auto written = model.embed(texts, /*keep_end=*/false);
+  fill(written, &Candidate::probe_scores);
+  if (unit_proposals.defined()) {
+    const auto planned = unit_proposals.to(model.device, torch::kFloat);
+    fill(planned, &Candidate::plan_scores);
+    // Both are unit norm, so the row-wise dot product is the cosine.
+    const auto cosines = (written * planned).sum(1).to(torch::kCPU);
+    for (int64_t k = 0; k < samples(); ++k)
+      candidates[static_cast<std::size_t>(k)].adherence = cosines[k].item<float>();
+  }
   report(Stage::Score, 1);
   result_.times.score_s = seconds_since(started);
 }
