@@ -32,7 +32,7 @@ std::string table(const std::vector<dglm::EvalRow>& rows, const std::vector<dglm
   for (const auto& row : rows)
     for (const auto& [judge, classes] : row.judge_classes) judges.insert(judge);
   std::ostringstream out;
-  out << "| setting | method | texts | scorer perplexity | Dist-3 | Div | adherence | MAUVE |";
+  out << "| setting | method | texts | scorer perplexity | Dist-3 | Div | adherence (chance) | MAUVE |";
   for (const auto& judge : judges) out << " " << judge << " |";
   out << "\n|---|---|--:|--:|--:|--:|--:|--:|";
   for (std::size_t i = 0; i < judges.size(); ++i) out << "---|";
@@ -41,7 +41,8 @@ std::string table(const std::vector<dglm::EvalRow>& rows, const std::vector<dglm
     const auto& row = rows[r];
     out << "| " << row.label << " | " << dglm::to_string(settings[r].method) << " | " << row.texts << " | "
         << fixed(row.scorer_perplexity, 1) << " | " << fixed(row.dist3, 3) << " | " << fixed(row.div, 3) << " | "
-        << (row.adherence > -2 ? fixed(row.adherence, 3) : "-") << " | "
+        << (row.adherence > -2 ? fixed(row.adherence, 3) : "-")
+        << (row.adherence_chance > -2 ? " (" + fixed(row.adherence_chance, 3) + ")" : "") << " | "
         << (row.mauve >= 0 ? fixed(row.mauve, 3) + " ± " + fixed(row.mauve_se, 3) : "-") << " |";
     for (const auto& judge : judges) {
       const auto rates = row.judged.find(judge);

@@ -175,7 +175,8 @@ if want plots; then
   draw cfg --x cfg --y scorer_perplexity --title "CFG weight vs scorer perplexity" -o "$out/cfg-perplexity.png"
   draw cfg --x cfg --y div,mauve,adherence --title "CFG weight vs diversity, MAUVE and adherence" -o "$out/cfg-quality.png"
   draw steps --x steps --y judge-judge-topic:science,adherence --group guides --title "Sampler steps vs judged science and adherence" -o "$out/steps.png"
-  draw sigma2 --x sigma2 --y adherence,div,mauve --title "sigma^2 vs adherence, diversity and MAUVE" -o "$out/sigma2.png"
+  draw sigma2 --x sigma2 --y adherence,adherence_chance,div,mauve \
+    --title "sigma^2 vs adherence (and its chance level), diversity and MAUVE" -o "$out/sigma2.png"
   draw sigma2 --x sigma2 --y scorer_perplexity --title "sigma^2 vs scorer perplexity" -o "$out/sigma2-perplexity.png"
   draw proposal-guidance-open --x proposal_guidance --y adherence,div,mauve \
     --title "Proposal guidance vs adherence, diversity and MAUVE" -o "$out/proposal-guidance.png"

@@ -92,12 +92,19 @@ TEST(Evaluate, MeasuresEverySampleOfEveryPromptWithJudges) {
   EXPECT_GT(row.scorer_perplexity, 1);
   EXPECT_GE(row.adherence, -1);
   EXPECT_LE(row.adherence, 1);
+  EXPECT_GE(row.adherence_chance, -1);
+  EXPECT_LE(row.adherence_chance, 1);
+  EXPECT_NE(row.adherence_chance, row.adherence);
   ASSERT_EQ(row.judged.at("sentiment").size(), 2u);
   EXPECT_NEAR(row.judged.at("sentiment")[0] + row.judged.at("sentiment")[1], 1.0, 1e-9);
   EXPECT_EQ(row.examples.size(), 4u);
   EXPECT_EQ(row.mauve, -1);  // not asked for
   const auto ar = evaluate_setting(model, model, prompts, parse_eval_setting("ar;method=ar", defaults), options);
   EXPECT_EQ(ar.adherence, -2);  // plain AR has no proposal
+  EXPECT_EQ(ar.adherence_chance, -2);
+  const std::vector<EvalPrompt> one_prompt{prompts[0]};
+  EXPECT_EQ(evaluate_setting(model, model, one_prompt, parse_eval_setting("plain", defaults), options).adherence_chance,
+            -2) << "no other prompt to compare with";
   EXPECT_EQ(ar.judged.count("sentiment@proposal"), 0u);
 
   // The probe judge also reads the proposals: guidance moves them to the target class.
@@ -185,13 +192,13 @@ TEST(EvalCsv, OneRowPerMeasuredSettingWithParametersAndMetrics) {
                          "contrast=opposite", d),
       parse_eval_setting("ar;method=ar;top_p=0.95", d),
       parse_eval_setting("not measured yet;guide=length=1", d)};
-  EvalRow plain{"plain", 8, 41.25, 0.9, 0.5, 0.125, 0.75, 0.02};
+  EvalRow plain{"plain", 8, 41.25, 0.9, 0.5, 0.125, -0.5, 0.75, 0.02};
   plain.judged["sentiment"] = {0.25, 0.75};
   plain.judge_classes["sentiment"] = {"negative", "positive"};
   EvalRow steer = plain;
   steer.label = settings[1].label;
   steer.mauve = -1;
-  EvalRow ar{"ar", 8, 30, 0.8, 0.4};  // no proposal (adherence -2), no MAUVE, no judges
+  EvalRow ar{"ar", 8, 30, 0.8, 0.4};  // no proposal (adherence and its chance level -2), no MAUVE, no judges
 
   const auto path = test::temp_dir() + "/eval.csv";
   write_file_atomic(path, eval_csv(settings, {plain, steer, ar}));
@@ -204,14 +211,14 @@ TEST(EvalCsv, OneRowPerMeasuredSettingWithParametersAndMetrics) {
   ASSERT_EQ(records.size(), 4u);
   EXPECT_EQ(records[0], (Fields{"label", "method", "sigma2", "proposal_guidance", "contrast", "cfg", "steps",
                                 "temperature", "top_p", "guides", "guide_weight", "guide:sentiment", "guide:topic:science", "guide:length", "texts",
-                                "scorer_perplexity", "dist3", "div", "adherence", "mauve", "mauve_se",
+                                "scorer_perplexity", "dist3", "div", "adherence", "adherence_chance", "mauve", "mauve_se",
                                 "judge-sentiment:negative", "judge-sentiment:positive"}));
   EXPECT_EQ(records[1], (Fields{"plain", "dglm", "0.05", "1", "unplanned", "1", "4", "1", "0.9", "", "", "", "", "", "8", "41.25",
-                                "0.9", "0.5", "0.125", "0.75", "0.02", "0.25", "0.75"}));
+                                "0.9", "0.5", "0.125", "-0.5", "0.75", "0.02", "0.25", "0.75"}));
   EXPECT_EQ(records[2], (Fields{"steer, \"strong\"", "dglm", "0.2", "3", "opposite", "1", "4", "1", "0.9", "sentiment + topic:science",
-                                "", "4", "-2", "", "8", "41.25", "0.9", "0.5", "0.125", "", "", "0.25", "0.75"}));
+                                "", "4", "-2", "", "8", "41.25", "0.9", "0.5", "0.125", "-0.5", "", "", "0.25", "0.75"}));
   EXPECT_EQ(records[3], (Fields{"ar", "ar", "0.05", "1", "unplanned", "1", "4", "1", "0.95", "", "", "", "", "", "8", "30", "0.8",
-                                "0.4", "", "", "", "", ""}));
+                                "0.4", "", "", "", "", "", ""}));
   // A single guide's weight also lands in guide_weight, the x axis of sweeps over several probes.
   EvalRow length = plain;
   length.label = settings[3].label;

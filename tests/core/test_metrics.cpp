@@ -67,6 +67,24 @@ TEST(Diversity, PoolsNgramsAcrossTexts) {
 
 TEST(Diversity, NeedsAFourWordText) { EXPECT_THROW(diversity({"too short", "one two three"}), Error); }
 
+// Texts t0, t1 of prompt 0 and t2 of prompt 1: the pairs across prompts are (t0, p2), (t1, p2), (t2, p0),
+// (t2, p1); a text's own proposal and its sibling's never count.
+TEST(ChanceAdherence, AveragesEachTextAgainstTheProposalsOfOtherPrompts) {
+  const FeatureMatrix texts{{1, 0, 0, 1, 0.6f, 0.8f}, 3, 2};
+  const FeatureMatrix proposals{{1, 0, 0.8f, 0.6f, 0, 1}, 3, 2};
+  // t0.p2 = 0, t1.p2 = 1, t2.p0 = 0.6, t2.p1 = 0.48 + 0.48 = 0.96
+  EXPECT_NEAR(chance_adherence(texts, proposals, {0, 0, 1}), (0 + 1 + 0.6 + 0.96) / 4, 1e-6);
+  // Every pair but the diagonal when each text has a prompt of its own.
+  EXPECT_NEAR(chance_adherence(texts, proposals, {0, 1, 2}), (0.8 + 0 + 0 + 1 + 0.6 + 0.96) / 6, 1e-6);
+}
+
+TEST(ChanceAdherence, NeedsTwoPromptsAndMatchingShapes) {
+  const FeatureMatrix two{{1, 0, 0, 1}, 2, 2};
+  EXPECT_THROW(chance_adherence(two, two, {3, 3}), Error);
+  EXPECT_THROW(chance_adherence(two, two, {0}), Error);
+  EXPECT_THROW(chance_adherence(two, FeatureMatrix{{1, 0}, 1, 2}, {0, 1}), Error);
+}
+
 FeatureMatrix gaussian_cloud(std::size_t rows, std::size_t cols, float centre_on_first_axis, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> noise(0.0f, 1.0f);

@@ -45,6 +45,7 @@ struct EvalRow {
   double dist3 = 0;              // per prompt, averaged
   double div = 0;                // pooled over all texts
   double adherence = -2;         // mean cosine(E(text), proposal); -2 when the method has no proposal
+  double adherence_chance = -2;  // chance_adherence (metrics.h); -2 without a proposal or with one prompt
   double mauve = -1, mauve_se = 0;  // -1 when not computed
   // judge -> fraction of texts whose argmax is each class; for DGLM also "PROBE_JUDGE@proposal", the fraction of
   // proposals: steering that reaches the proposal but not the text shows as the gap between the two.
@@ -71,7 +72,7 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
 // parameters (label, method, sigma2, proposal_guidance, contrast, cfg, steps, temperature, top_p; guides: the
 // steered "probe[:class]" joined by " + "; guide_weight: the weight when there is exactly one guide;
 // "guide:PROBE[:CLASS]": the weight of each guide of any setting), then the metrics (texts, scorer_perplexity,
-// dist3, div, adherence, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class). Cells not
+// dist3, div, adherence, adherence_chance, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class). Cells not
 // measured or not set are empty, so that plotting a column over a sweep skips the rows outside it.
 std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector<EvalRow>& rows);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Text-generation metrics of the evaluation: perplexity from token log-probabilities, Dist-n and Div over sets
-// of texts, and MAUVE between two sets of feature vectors. Plain C++ types only (no torch in this header).
+// of texts, adherence's chance level, and MAUVE between two sets of feature vectors. Plain C++ types only (no torch in this header).
 #pragma once
 
 #include <cstddef>
@@ -59,6 +59,13 @@ struct MauveResult {
 // divergence curve (exp(-c KL(q || r)), exp(-c KL(p || r))) with r = l p + (1 - l) q.
 // Throws Error(InvalidArgument) for empty sets, mismatched widths or non-finite values.
 MauveResult mauve(const FeatureMatrix& p, const FeatureMatrix& q, const MauveParams& params = {});
+
+// Adherence's chance level: the mean dot product (the cosine, for unit rows) of each text's embedding with the
+// proposals of the texts written for other prompts. Row i of both matrices belongs to prompt prompt_of[i]. The
+// encoder's embeddings all lie in a narrow cone, so a text is close to any proposal; adherence means something
+// only above this. Throws Error(InvalidArgument) for mismatched shapes or when all rows share one prompt.
+double chance_adherence(const FeatureMatrix& texts, const FeatureMatrix& proposals,
+                        const std::vector<std::size_t>& prompt_of);
 
 // The area under the divergence curve of two histograms over the same clusters (exposed for tests).
 double mauve_of_histograms(const std::vector<double>& p, const std::vector<double>& q, int lambda_points = 25,

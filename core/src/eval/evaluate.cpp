@@ -216,6 +216,8 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
   row.label = setting.label;
   std::vector<std::string> all_texts, references;
   std::vector<double> perplexities, adherences, dist3;
+  FeatureMatrix proposals;  // DGLM: each text's proposal, rows in the order of all_texts
+  std::vector<std::size_t> prompt_of;
   std::map<std::string, std::vector<std::size_t>> votes;  // judge -> texts per class
   std::map<std::string, std::vector<std::string>> classes_of;
   auto vote = [&](const std::string& judge, const std::vector<std::string>& classes, std::size_t judged_class) {
@@ -244,7 +246,13 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
       for (const auto& [judge, scores] : c.plan_scores)
         if (options.judges.count(judge)) vote(judge + "@proposal", m.probes.at(judge).classes, argmax(scores));
       for (const auto& [judge, lexicon] : lexicons) vote(judge, lexicon.classes(), lexicon.classify(c.text));
-      if (c.adherence) adherences.push_back(*c.adherence);
+      if (c.adherence) {
+        adherences.push_back(*c.adherence);
+        proposals.values.insert(proposals.values.end(), c.proposal.begin(), c.proposal.end());
+        proposals.cols = c.proposal.size();
+        ++proposals.rows;
+        prompt_of.push_back(i);
+      }
     }
     dist3.push_back(distinct_n(texts, 3));
     if (i == 0) row.examples = texts;
@@ -264,7 +272,10 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
   } catch (const Error&) {
     row.div = 0;  // no text reached four words
   }
-  if (!adherences.empty()) row.adherence = mean(adherences);
+  if (!adherences.empty()) {
+    row.adherence = mean(adherences);
+    if (prompts.size() > 1) row.adherence_chance = chance_adherence(features(m, all_texts), proposals, prompt_of);
+  }
   for (const auto& [judge, counts] : votes) {
     const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::size_t{0}));
     for (auto c : counts) row.judged[judge].push_back(static_cast<double>(c) / total);
@@ -290,7 +301,8 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
   std::vector<std::string> header{"label", "method", "sigma2", "proposal_guidance", "contrast", "cfg", "steps",
                                   "temperature", "top_p", "guides", "guide_weight"};
   for (const auto& guide : guides) header.push_back("guide:" + guide);
-  header.insert(header.end(), {"texts", "scorer_perplexity", "dist3", "div", "adherence", "mauve", "mauve_se"});
+  header.insert(header.end(),
+                {"texts", "scorer_perplexity", "dist3", "div", "adherence", "adherence_chance", "mauve", "mauve_se"});
   for (const auto& [judge, c] : judge_classes) header.push_back("judge-" + judge + ":" + c);
   std::string out = csv_record(header);
 
@@ -313,6 +325,7 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     const bool has_mauve = row.mauve >= 0;
     fields.insert(fields.end(), {std::to_string(row.texts), csv_number(row.scorer_perplexity), csv_number(row.dist3),
                                  csv_number(row.div), row.adherence > -2 ? csv_number(row.adherence) : "",
+                                 row.adherence_chance > -2 ? csv_number(row.adherence_chance) : "",
                                  has_mauve ? csv_number(row.mauve) : "", has_mauve ? csv_number(row.mauve_se) : ""});
     for (const auto& [judge, c] : judge_classes) fields.push_back(judged_fraction(row, judge, c));
     out += csv_record(fields);

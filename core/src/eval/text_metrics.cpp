@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Perplexity from token log-probabilities; Dist-n and Div from word n-grams.
+// Perplexity from token log-probabilities; Dist-n and Div from word n-grams; adherence's chance level.
 #include <cctype>
 #include <cmath>
 #include <string>
@@ -96,6 +96,27 @@ double diversity(const std::vector<std::string>& texts) {
     product *= static_cast<double>(counts.distinct) / static_cast<double>(counts.total);
   }
   return product;
+}
+
+double chance_adherence(const FeatureMatrix& texts, const FeatureMatrix& proposals,
+                        const std::vector<std::size_t>& prompt_of) {
+  if (texts.rows != proposals.rows || texts.cols != proposals.cols || prompt_of.size() != texts.rows ||
+      texts.values.size() != texts.rows * texts.cols || proposals.values.size() != proposals.rows * proposals.cols)
+    throw Error(ErrorKind::InvalidArgument, "texts, proposals and prompts differ in shape");
+  double sum = 0;
+  std::size_t pairs = 0;
+  for (std::size_t i = 0; i < texts.rows; ++i)
+    for (std::size_t j = 0; j < proposals.rows; ++j) {
+      if (prompt_of[i] == prompt_of[j]) continue;
+      const float* text = &texts.values[i * texts.cols];
+      const float* proposal = &proposals.values[j * proposals.cols];
+      double dot = 0;
+      for (std::size_t k = 0; k < texts.cols; ++k) dot += double(text[k]) * proposal[k];
+      sum += dot;
+      ++pairs;
+    }
+  if (pairs == 0) throw Error(ErrorKind::InvalidArgument, "adherence's chance level needs texts of two prompts");
+  return sum / static_cast<double>(pairs);
 }
 
 }  // namespace dglm
