@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Compare mode: the per-pane summary (mean perplexity, Dist-3, mean probe scores), and panes run on the tiny
+// Compare mode: the per-pane summary (mean perplexity, Dist-3, plan followed, mean probe scores), and panes run on the tiny
 // model as one batch: every pane finishes with its own curves and row, and a newer generation cancels them all.
 #include <QPlainTextEdit>
 #include <QRegularExpression>
@@ -18,10 +18,11 @@ namespace {
 constexpr int kTimeoutMs = 120000;
 
 dglm::Candidate candidate(const std::string& text, double perplexity, std::vector<float> sentiment,
-                          std::vector<float> planned) {
+                          std::vector<float> planned, float adherence) {
   dglm::Candidate made;
   made.text = text;
   made.perplexity = perplexity;
+  made.adherence = adherence;
   made.probe_scores["sentiment"] = std::move(sentiment);
   made.plan_scores["sentiment"] = std::move(planned);
   return made;
@@ -60,8 +61,8 @@ class TestCompare : public QObject {
 
   void summaryAveragesPerplexityAndScoresTheGuidedClass() {
     dglm::GenerateResult result;
-    result.candidates = {candidate("a b c d", 10, {0.2f, 0.8f}, {0.1f, 0.9f}),
-                         candidate("a b c e", 20, {0.4f, 0.6f}, {0.3f, 0.7f})};
+    result.candidates = {candidate("a b c d", 10, {0.2f, 0.8f}, {0.1f, 0.9f}, 0.9f),
+                         candidate("a b c e", 20, {0.4f, 0.6f}, {0.3f, 0.7f}, 0.8f)};
     const QVector<ProbeDescription> probes{{"sentiment", "", {"negative", "positive"}}};
     GenerationSettings unguided;
     const PaneSummary plain = summarizeRun(result, unguided, probes);
@@ -69,6 +70,7 @@ class TestCompare : public QObject {
     QCOMPARE(plain.dist3, 3.0 / 8.0);  // trigrams a-b-c (twice), b-c-d, b-c-e over 8 words
     QVERIFY(qAbs(plain.meanProbeScores.value("sentiment") - 0.7) < 1e-6);  // the last class: positive
     QVERIFY(qAbs(plain.meanPlanScores.value("sentiment") - 0.8) < 1e-6);
+    QVERIFY(plain.meanAdherence && qAbs(*plain.meanAdherence - 0.85) < 1e-6);
 
     GenerationSettings towardsNegative;
     towardsNegative.guides = {{"sentiment", -1.5, "negative"}};
@@ -76,6 +78,8 @@ class TestCompare : public QObject {
     QVERIFY(qAbs(negative.meanProbeScores.value("sentiment") - 0.3) < 1e-6);
     QVERIFY(qAbs(negative.meanPlanScores.value("sentiment") - 0.2) < 1e-6);
     QCOMPARE(summarizeRun(dglm::GenerateResult{}, unguided, probes).meanProbeScores.size(), 0);
+    for (auto& written : result.candidates) written.adherence.reset();  // the baselines write without a plan
+    QVERIFY(!summarizeRun(result, unguided, probes).meanAdherence);
   }
 
   void panesRunOnOnePrefixAsOneBatch() {
@@ -97,16 +101,18 @@ class TestCompare : public QObject {
 
     const QTableWidget* table = compare->summaryTable();
     QCOMPARE(table->rowCount(), 3);
-    QCOMPARE(table->columnCount(), 3 + 3);  // settings, perplexity, Dist-3, one column per probe
+    QCOMPARE(table->columnCount(), 4 + 3);  // settings, perplexity, Dist-3, plan followed, one column per probe
     for (int pane = 0; pane < 3; ++pane) {
       QVERIFY(table->item(pane, 1)->data(Qt::UserRole).toDouble() >= 1.0);
       const double dist3 = table->item(pane, 2)->data(Qt::UserRole).toDouble();
       QVERIFY(dist3 >= 0 && dist3 <= 1);
-      const double score = table->item(pane, 3)->data(Qt::UserRole).toDouble();
+      const double followed = table->item(pane, 3)->data(Qt::UserRole).toDouble();
+      QVERIFY2(followed > -1 && followed < 1 && followed != 0, qPrintable(table->item(pane, 3)->text()));
+      const double score = table->item(pane, 4)->data(Qt::UserRole).toDouble();
       QVERIFY(score > 0 && score < 1);
       // The text's mean, then the plans' in brackets: "0.42 (plan 0.97)".
-      QVERIFY2(QRegularExpression(R"(^[01]\.\d\d \(plan [01]\.\d\d\)$)").match(table->item(pane, 3)->text()).hasMatch(),
-               qPrintable(table->item(pane, 3)->text()));
+      QVERIFY2(QRegularExpression(R"(^[01]\.\d\d \(plan [01]\.\d\d\)$)").match(table->item(pane, 4)->text()).hasMatch(),
+               qPrintable(table->item(pane, 4)->text()));
     }
     PerplexityPlot* plot = compare->plot();
     QCOMPARE(plot->graphCount(), 3 * 2);

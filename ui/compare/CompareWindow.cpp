@@ -19,7 +19,7 @@
 
 namespace {
 
-enum SummaryColumn { SettingsColumn, PerplexityColumn, Dist3Column, FirstProbeColumn };
+enum SummaryColumn { SettingsColumn, PerplexityColumn, Dist3Column, AdherenceColumn, FirstProbeColumn };
 
 }  // namespace
 
@@ -28,10 +28,17 @@ PaneSummary summarizeRun(const dglm::GenerateResult& result, const GenerationSet
   PaneSummary summary;
   if (result.candidates.empty()) return summary;
   std::vector<std::string> texts;
+  double adherence = 0;
+  int planned = 0;
   for (const dglm::Candidate& candidate : result.candidates) {
     summary.meanPerplexity += candidate.perplexity / double(result.candidates.size());
     texts.push_back(candidate.text);
+    if (candidate.adherence) {
+      adherence += *candidate.adherence;
+      ++planned;
+    }
   }
+  if (planned > 0) summary.meanAdherence = adherence / planned;
   summary.dist3 = dglm::distinct_n(texts, 3);
   for (const ProbeDescription& probe : probes) {
     const int wanted = scoredClassIndex(probe, settings);
@@ -223,7 +230,7 @@ void CompareWindow::settlePane(int pane, const QString& status) {
 }
 
 void CompareWindow::rebuildTable() {
-  QStringList headers{tr("Settings"), tr("Mean perplexity"), tr("Dist-3")};
+  QStringList headers{tr("Settings"), tr("Mean perplexity"), tr("Dist-3"), tr("Plan followed")};
   for (const ProbeDescription& probe : probes_) headers << tr("%1 (mean score)").arg(probe.name);
   table_->clear();
   table_->setColumnCount(int(headers.size()));
@@ -248,6 +255,9 @@ void CompareWindow::rebuildTable() {
     }
     number(PerplexityColumn, summary->meanPerplexity, 1);
     number(Dist3Column, summary->dist3, 3);
+    QTableWidgetItem* followed = number(AdherenceColumn, summary->meanAdherence.value_or(0), 2);
+    if (!summary->meanAdherence) followed->setText(QStringLiteral("—"));
+    followed->setToolTip(tr("Mean cosine between the meaning of each written text and its plan (1: the same)"));
     for (int probe = 0; probe < probes_.size(); ++probe) {
       const ProbeDescription& description = probes_[probe];
       QTableWidgetItem* item = number(FirstProbeColumn + probe, summary->meanProbeScores.value(description.name), 2);

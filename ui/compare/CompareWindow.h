@@ -3,12 +3,13 @@
 // seed, ...), all run on the same prefix in one go. The panes' requests go to the worker as one batch: one
 // request id per pane, run one after the other; a newer generation anywhere supersedes the whole comparison,
 // but a pane never cancels its siblings. Perplexity curves are overlaid in one colour per pane, and a table
-// sums up each pane: mean perplexity, Dist-3 and mean probe scores.
+// sums up each pane: mean perplexity, Dist-3, how closely the texts followed their plans and mean probe scores.
 #pragma once
 
 #include <QMap>
 #include <QVector>
 #include <QWidget>
+#include <optional>
 
 #include "guidance/GenerationSettings.h"
 #include "worker/CoreTypes.h"
@@ -25,6 +26,7 @@ class WorkerHost;
 struct PaneSummary {
   double meanPerplexity = 0;
   double dist3 = 0;
+  std::optional<double> meanAdherence;  // how closely the texts followed their plans (cosine); none without plans
   // probe -> mean probability of the class the pane steers towards (the probe's last class when unguided), in
   // the written texts and in the plans (the proposals the sliders steered)
   QMap<QString, double> meanProbeScores;
