@@ -72,8 +72,8 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
 // parameters (label, method, sigma2, proposal_guidance, contrast, cfg, steps, temperature, top_p; guides: the
 // steered "probe[:class]" joined by " + "; guide_weight: the weight when there is exactly one guide;
 // "guide:PROBE[:CLASS]": the weight of each guide of any setting), then the metrics (texts, scorer_perplexity,
-// dist3, div, adherence, adherence_chance, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class). Cells not
-// measured or not set are empty, so that plotting a column over a sweep skips the rows outside it.
+// dist3, div, adherence, adherence_chance, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class).
+// Cells not measured or not set are empty, so that plotting a column over a sweep skips the rows outside it.
 std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector<EvalRow>& rows);
 
 }  // namespace dglm

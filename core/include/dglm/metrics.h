@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Text-generation metrics of the evaluation: perplexity from token log-probabilities, Dist-n and Div over sets
-// of texts, adherence's chance level, and MAUVE between two sets of feature vectors. Plain C++ types only (no torch in this header).
+// of texts, adherence's chance level, and MAUVE between two sets of feature vectors. Plain C++ types only (no
+// torch in this header).
 #pragma once
 
 #include <cstddef>
