@@ -41,8 +41,10 @@ headless() {
   fi
 }
 
-writer=("$build/bin/dglm-writer" --model "$model")
+writer=("$(realpath "$build")/bin/dglm-writer" --model "$(realpath "$model")")
 headless "${writer[@]}" --screenshot "$screenshots/main-window.png"
 echo "wrote $screenshots/main-window.png"
-headless "${writer[@]}" --tour "$screenshots/tour" --tour-csv "$root/tests/data/csv/formality.csv"
+# The CSV is opened from the throwaway home by its name, so that the dialog shows no path of this machine.
+cp "$root/tests/data/csv/formality.csv" "$scratch/"
+(cd "$scratch" && headless "${writer[@]}" --tour "$screenshots/tour" --tour-csv formality.csv)
 echo "wrote the tour of $model to $screenshots/tour"
