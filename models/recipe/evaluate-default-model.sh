@@ -14,7 +14,8 @@
 #   contrast register composition plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
-#   steered" guidance weight, default 30), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
+#   steered" guidance weight, default 30), SCORER (the fluency scorer's model directory, default one assembled
+#   from WORK_DIR's pre-trained decoder), THREADS (LibTorch threads per run, default all cores), DGLM / DGLM_PLOT (programs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-build/train}
@@ -35,21 +36,23 @@ mkdir -p "$out"
 # The scorer of fluency: the language model as pre-trained, before joint training adapted it to soft prompts,
 # so the decoder that wrote a text never scores it. (It shares training text with the generator: no other
 # English language model exists on this machine; see the model card.)
-[ -f "$out/scorer/config.json" ] ||
-  "$dglm" train assemble "$out/scorer" --config "$config" --tokenizer "$work/tokenizer.model" \
+# A model made by warm starts (continue-default-model.sh) is scored by the model it started from: SCORER=DIR.
+scorer=${SCORER:-$out/scorer}
+[ -f "$scorer/config.json" ] ||
+  "$dglm" train assemble "$scorer" --config "$config" --tokenizer "$work/tokenizer.model" \
     --encoder "$work/encoder/encoder.safetensors" --diffusion "$work/diffusion/diffusion.safetensors" \
     --prompt "$work/joint/prompt_generator.safetensors" --decoder "$work/decoder/decoder.safetensors" \
     --stats "$work/latent-stats.json"
 
 [ -f "$out/prompts.jsonl" ] ||
-  "$dglm" eval "$model" --scorer "$out/scorer" --make-prompts build/corpus/valid.txt --count "$prompts" \
+  "$dglm" eval "$model" --scorer "$scorer" --make-prompts build/corpus/valid.txt --count "$prompts" \
     --prefix-tokens 32 --continuation-tokens 32 --save-prompts "$out/prompts.jsonl" --samples 1 --tokens 1 -o "$out/prompts-check.md"
 
 # evaluate NAME SAMPLES TOKENS [OPTIONS and --setting ...]: one part's Markdown and CSV.
 evaluate() {
   local name=$1 samples=$2 tokens=$3
   shift 3
-  "$dglm" ${THREADS:+--threads "$THREADS"} eval "$model" --scorer "$out/scorer" --prompts "$out/prompts.jsonl" \
+  "$dglm" ${THREADS:+--threads "$THREADS"} eval "$model" --scorer "$scorer" --prompts "$out/prompts.jsonl" \
     --seed 7 --samples "$samples" --tokens "$tokens" -o "$out/$name.md" --csv "$out/$name.csv" \
     --judge "judge-sentiment=$work/judges/judge-sentiment" --judge "judge-offensive=$work/judges/judge-offensive" \
     --judge "judge-topic=$work/judges/judge-topic" --lexicon-judge "afinn=$lexicons/sentiment-lexicon.json" \

@@ -92,29 +92,5 @@ run train assemble "$model" --config "$config" --tokenizer "$work/tokenizer.mode
   --stats "$work/latent-stats.json" --half
 
 # Probes steer; judges (trained on disjoint sources or documents) only evaluate, so they live outside the model.
-mkdir -p "$work/judges"
-# The sentiment probe learns from the review sentences and Bing-labelled corpus sentences, balanced by source
-# (extract_probe_data.py): 73.0 % on the held-out reviews against 71.3 % from the reviews alone, and its direction
-# reaches the words (model card, "Fourth default model and why the fifth replaced it"). Twelve times the rows
-# want more L2 than the other probes.
-run train probe "$model" --csv build/probe-data/sentiment-with-weak.csv --heldout-csv build/probe-data/sentiment-heldout.csv \
-  --text-column text --label-column label --name sentiment \
-  --description "Sentiment (Yelp and Amazon review sentences, and corpus sentences labelled by the Bing opinion lexicon)" \
-  --l2 1e-3 --seed 5
-run train probe "$model" --csv build/probe-data/offensive.csv --heldout-csv build/probe-data/offensive-heldout.csv \
-  --text-column text --label-column label --name offensive \
-  --description "Offensive-language proxy (joke tags and clean fortunes)" --l2 1e-6 --seed 5
-run train probe "$model" --csv build/probe-data/topic.csv --heldout-csv build/probe-data/topic-heldout.csv \
-  --text-column text --label-column label --name topic \
-  --description "Topic (Brown genres, State of the Union, Moby Dick, fortunes)" --l2 1e-6 --seed 5
-# Reviews are where this decoder says positive things that are not political: composed with sentiment, this
-# probe carries positive guidance into the words (model card, "Steering").
-run train probe "$model" --csv build/probe-data/register.csv --heldout-csv build/probe-data/register-heldout.csv \
-  --text-column text --label-column label --name register \
-  --description "Register: prose (fiction, speeches, essays) or product reviews (Amazon fine-food reviews)" \
-  --l2 1e-6 --seed 5
-for judge in sentiment offensive topic; do
-  run train probe "$model" --csv "build/probe-data/$judge-judge.csv" --text-column text --label-column label \
-    --name "judge-$judge" --output "$work/judges" --l2 1e-6 --seed 6
-done
+DGLM=$dglm THREADS=$threads "$root/models/recipe/train-probes.sh" "$model" "$work/judges"
 echo "train-default-model.sh: $model is complete; measure it with models/recipe/evaluate-default-model.sh"
