@@ -45,4 +45,4 @@ if [ -e "$openblas" ]; then
   openlapack="/usr/lib/$arch/openblas-openmp/liblapack.so.3"
   [ -e "$openlapack" ] && update-alternatives --set "liblapack.so.3-$arch" "$openlapack" >/dev/null
 fi
-echo "install-deps.sh: dependencies present; libblas.so.3 -> $(readlink -f /usr/lib/$arch/libblas.so.3)"
+echo "install-deps.sh: dependencies present; libblas.so.3 -> $(readlink -f "/usr/lib/$arch/libblas.so.3")"

@@ -21,14 +21,12 @@ diffusion_steps=${DIFFUSION_STEPS:-1600}
 joint_steps=${JOINT_STEPS:-1600}
 more_diffusion_steps=${MORE_DIFFUSION_STEPS:-3400}
 more_joint_steps=${MORE_JOINT_STEPS:-3200}
-export OMP_WAIT_POLICY=passive  # idle OpenMP threads sleep instead of spinning against the other stage
 run() { "$dglm" --threads "$threads" "$@"; }
 run_beside() { "$dglm" --threads 1 "$@"; }
-done_file() { [ -f "$1" ] && echo "skip: $1 exists"; }
 
 mkdir -p "$work"
-[ -f build/corpus/tune-train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
-[ -f build/probe-data/register.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
+# shellcheck source=SCRIPTDIR/common.sh
+source "$root/models/recipe/common.sh"
 if [ ! -f "$sixth/config.json" ]; then
   mkdir -p "$sixth"
   for file in config.json tokenizer.model encoder.safetensors diffusion.safetensors prompt_generator.safetensors \

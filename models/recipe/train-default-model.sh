@@ -18,13 +18,11 @@ encoder_steps=${ENCODER_STEPS:-5000}
 supervised_steps=${SUPERVISED_STEPS:-600}
 joint_steps=${JOINT_STEPS:-7200}
 diffusion_steps=${DIFFUSION_STEPS:-3400}
-export OMP_WAIT_POLICY=passive  # idle OpenMP threads sleep instead of spinning against the other stage
 run() { "$dglm" --threads "$threads" "$@"; }
-done_file() { [ -f "$1" ] && echo "skip: $1 exists"; }
 
 mkdir -p "$work"
-[ -f build/corpus/tune-train.txt ] || "$root/models/recipe/build-corpus.sh" build/corpus
-[ -f build/probe-data/register.csv ] || "$root/models/recipe/build-probe-data.sh" build/corpus build/probe-data
+# shellcheck source=SCRIPTDIR/common.sh
+source "$root/models/recipe/common.sh"
 
 done_file "$work/tokenizer.model" ||
   run train tokenizer --input build/corpus/train.txt --output-prefix "$work/tokenizer" --vocab-size 4000 \
