@@ -14,7 +14,7 @@
 namespace {
 
 struct EvalOptionsCli {
-  std::string model_dir, scorer_dir, prompts_path, corpus_path, save_prompts, output, csv;
+  std::string model_dir, scorer_dir, prompts_path, corpus_path, save_prompts, output, csv, texts;
   int count = 40, prefix_tokens = 32, continuation_tokens = 32;
   std::vector<std::string> settings, judges, lexicon_judges;
   dglm::GenerateParams defaults;
@@ -65,8 +65,9 @@ std::string examples(const std::vector<dglm::EvalRow>& rows, const std::string& 
   out << "\nFirst prompt: \"" << prefix << "\"\n";
   for (const auto& row : rows) {
     out << "\n**" << row.label << "**\n";
-    for (std::size_t k = 0; k < std::min<std::size_t>(3, row.examples.size()); ++k)
-      out << "- " << row.examples[k] << "\n";
+    int shown = 0;
+    for (const auto& continuation : row.continuations)
+      if (continuation.prompt == 0 && shown++ < 3) out << "- " << continuation.text << "\n";
   }
   return out.str();
 }
@@ -102,7 +103,8 @@ int run_eval(const EvalOptionsCli& o, const std::string& command_line) {
     const auto report = "Command: `" + command_line + "`\n\nScorer (perplexity" +
                         std::string(options.mauve ? ", MAUVE features" : "") + "): `" + o.scorer_dir + "`\n\n" +
                         table(rows, settings) + examples(rows, prompts.front().prefix);
-    for (const auto& [path, text] : {std::pair{o.output, report}, std::pair{o.csv, dglm::eval_csv(settings, rows)}}) {
+    for (const auto& [path, text] : {std::pair{o.output, report}, std::pair{o.csv, dglm::eval_csv(settings, rows)},
+                                     std::pair{o.texts, o.texts.empty() ? std::string() : dglm::eval_texts_jsonl(rows)}}) {
       if (path == "-" && finished) std::fputs(text.c_str(), stdout);
       else if (!path.empty() && path != "-") dglm::write_file_atomic(path, text);
     }
@@ -154,6 +156,8 @@ Subcommand add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--csv", o->csv, "also a CSV file, one row per setting: its parameters and metrics ('-': standard "
                                    "output); plot columns of it with dglm-plot");
+  cmd->add_option("--texts", o->texts, "also every continuation as JSON lines {setting, prompt, text, "
+                                       "scorer_perplexity, adherence} ('-': standard output)");
   return {cmd, [o] {
             // The report names the command that reproduces it.
             std::string command = "dglm eval " + o->model_dir + " --scorer " + o->scorer_dir;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -97,11 +98,31 @@ TEST(Evaluate, MeasuresEverySampleOfEveryPromptWithJudges) {
   EXPECT_NE(row.adherence_chance, row.adherence);
   ASSERT_EQ(row.judged.at("sentiment").size(), 2u);
   EXPECT_NEAR(row.judged.at("sentiment")[0] + row.judged.at("sentiment")[1], 1.0, 1e-9);
-  EXPECT_EQ(row.examples.size(), 4u);
   EXPECT_EQ(row.mauve, -1);  // not asked for
+  // Every text is kept, prompt by prompt, with the measures the row's means are made of.
+  ASSERT_EQ(row.continuations.size(), 12u);
+  double adherence_sum = 0;
+  for (std::size_t k = 0; k < row.continuations.size(); ++k) {
+    EXPECT_EQ(row.continuations[k].prompt, k / 4);
+    adherence_sum += row.continuations[k].adherence;
+  }
+  EXPECT_NEAR(adherence_sum / 12, row.adherence, 1e-9);
   const auto ar = evaluate_setting(model, model, prompts, parse_eval_setting("ar;method=ar", defaults), options);
   EXPECT_EQ(ar.adherence, -2);  // plain AR has no proposal
   EXPECT_EQ(ar.adherence_chance, -2);
+  // As JSON lines: one per text, the setting's label on each, no adherence where there is no proposal.
+  const auto jsonl = eval_texts_jsonl({row, ar});
+  EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), '\n'), 24);
+  const auto first = nlohmann::json::parse(jsonl.substr(0, jsonl.find('\n')));
+  EXPECT_EQ(first.at("setting"), "plain");
+  EXPECT_EQ(first.at("prompt"), 0);
+  EXPECT_EQ(first.at("text"), row.continuations[0].text);
+  EXPECT_NEAR(first.at("adherence").get<double>(), row.continuations[0].adherence, 1e-12);
+  EXPECT_NEAR(first.at("scorer_perplexity").get<double>(), row.continuations[0].scorer_perplexity, 1e-9);
+  const auto last = nlohmann::json::parse(jsonl.substr(jsonl.rfind('\n', jsonl.size() - 2) + 1));
+  EXPECT_EQ(last.at("setting"), "ar");
+  EXPECT_EQ(last.at("prompt"), 2);
+  EXPECT_TRUE(last.at("adherence").is_null());
   const std::vector<EvalPrompt> one_prompt{prompts[0]};
   EXPECT_EQ(evaluate_setting(model, model, one_prompt, parse_eval_setting("plain", defaults), options).adherence_chance,
             -2) << "no other prompt to compare with";

@@ -38,6 +38,14 @@ struct EvalSetting {
 // Throws Error(InvalidArgument) naming the key.
 EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& defaults);
 
+// One continuation as it was measured.
+struct EvalText {
+  std::size_t prompt = 0;  // index into the prompts
+  std::string text;
+  double scorer_perplexity = 0;  // <= 0: not scored (no token to score)
+  double adherence = -2;         // cosine(E(text), proposal); -2 when the method has no proposal
+};
+
 struct EvalRow {
   std::string label;
   std::size_t texts = 0;
@@ -51,7 +59,7 @@ struct EvalRow {
   // proposals: steering that reaches the proposal but not the text shows as the gap between the two.
   std::map<std::string, std::vector<double>> judged;
   std::map<std::string, std::vector<std::string>> judge_classes;
-  std::vector<std::string> examples;  // the first prompt's first continuations, verbatim
+  std::vector<EvalText> continuations;  // every text, prompt by prompt (texts of a prompt share its seed)
 };
 
 struct EvalOptions {
@@ -75,5 +83,10 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
 // dist3, div, adherence, adherence_chance, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class).
 // Cells not measured or not set are empty, so that plotting a column over a sweep skips the rows outside it.
 std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector<EvalRow>& rows);
+
+// Every continuation of the rows as JSON lines {"setting", "prompt", "text", "scorer_perplexity", "adherence"}
+// (adherence null without a proposal): for reading a row's texts, or for statistics across rows that the report's
+// means hide, such as differences paired by prompt between settings that share seeds.
+std::string eval_texts_jsonl(const std::vector<EvalRow>& rows);
 
 }  // namespace dglm

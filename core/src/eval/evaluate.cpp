@@ -240,6 +240,7 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
     for (const auto& c : result.candidates) {
       texts.push_back(c.text);
       perplexities.push_back(scorer_perplexity(s, params.prefix, c.text));
+      row.continuations.push_back({i, c.text, perplexities.back(), c.adherence.value_or(-2.0)});
       for (const auto& [judge, scores] : c.probe_scores)
         if (options.judges.count(judge)) vote(judge, m.probes.at(judge).classes, argmax(scores));
       // What the probe judges read in the proposal, to compare with what they read in the text.
@@ -255,7 +256,6 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
       }
     }
     dist3.push_back(distinct_n(texts, 3));
-    if (i == 0) row.examples = texts;
     all_texts.insert(all_texts.end(), texts.begin(), texts.end());
     references.push_back(prompts[i].reference);
   }
@@ -330,6 +330,20 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     for (const auto& [judge, c] : judge_classes) fields.push_back(judged_fraction(row, judge, c));
     out += csv_record(fields);
   }
+  return out;
+}
+
+std::string eval_texts_jsonl(const std::vector<EvalRow>& rows) {
+  std::string out;
+  for (const auto& row : rows)
+    for (const auto& t : row.continuations)
+      out += json{{"setting", row.label},
+                  {"prompt", t.prompt},
+                  {"text", t.text},
+                  {"scorer_perplexity", t.scorer_perplexity},
+                  {"adherence", t.adherence > -2 ? json(t.adherence) : json(nullptr)}}
+                 .dump(-1, ' ', false, json::error_handler_t::replace) +
+             "\n";
   return out;
 }
 
