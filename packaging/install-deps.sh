@@ -25,6 +25,8 @@ packages=(
   librsvg2-bin
   # tests: GoogleTest, a display for widget tests and screenshots, .desktop/metainfo validation
   libgtest-dev xvfb xauth appstream desktop-file-utils
+  # the recipe's scripts (corpus extraction, paired comparisons of evaluations), and a test of one
+  python3
 )
 
 missing=()
