@@ -4,13 +4,14 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
-#include <QStandardPaths>
+#include <QMessageBox>
 #include <QTimer>
 #include <cstdio>
 #include <memory>
 
 #include "MainWindow.h"
 #include "ScreenshotTour.h"
+#include "persistence/DataDirectory.h"
 
 namespace {
 
@@ -59,7 +60,8 @@ int main(int argc, char** argv) {
 
   const QString screenshotPath = parser.value(screenshotOption);
   MainWindow::Options options;
-  options.dataDirectory = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+  QStringList dataWarnings;
+  options.dataDirectory = userDataDirectory(&dataWarnings);
   options.interactive = screenshotPath.isEmpty() && !parser.isSet(tourOption);
   MainWindow window(options);
   window.resize(1280, 800);
@@ -82,6 +84,11 @@ int main(int argc, char** argv) {
   }
 
   window.show();
+  if (!dataWarnings.isEmpty() && options.interactive)
+    QMessageBox::warning(&window, QApplication::applicationDisplayName(),
+                         QApplication::translate("main", "Some of your data from an earlier version stayed in its old "
+                                                 "folder:\n\n%1").arg(dataWarnings.join('\n')));
+  for (const QString& warning : dataWarnings) std::fprintf(stderr, "dglm-writer: %s\n", qPrintable(warning));
   window.openModel(parser.isSet(modelOption) ? parser.value(modelOption) : defaultModelDirectory());
   return app.exec();
 }
