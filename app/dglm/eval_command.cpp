@@ -39,7 +39,7 @@ std::string table(const std::vector<dglm::EvalRow>& rows, const std::vector<dglm
   out << "\n";
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const auto& row = rows[r];
-    out << "| " << row.label << " | " << dglm::to_string(settings[r].method) << " | " << row.texts << " | "
+    out << "| " << row.label << " | " << dglm::to_string(settings[r].method) << " | " << row.continuations.size() << " | "
         << fixed(row.scorer_perplexity, 1) << " | " << fixed(row.dist3, 3) << " | " << fixed(row.div, 3) << " | "
         << (row.adherence > -2 ? fixed(row.adherence, 3) : "-")
         << (row.adherence_chance > -2 ? " (" + fixed(row.adherence_chance, 3) + ")" : "") << " | "

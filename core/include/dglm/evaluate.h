@@ -48,7 +48,6 @@ struct EvalText {
 
 struct EvalRow {
   std::string label;
-  std::size_t texts = 0;
   double scorer_perplexity = 0;  // mean over texts of the continuation's perplexity under the scorer's decoder
   double dist3 = 0;              // per prompt, averaged
   double div = 0;                // pooled over all texts

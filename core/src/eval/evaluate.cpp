@@ -214,8 +214,8 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
   torch::NoGradGuard no_grad;
   EvalRow row;
   row.label = setting.label;
-  std::vector<std::string> all_texts, references;
-  std::vector<double> perplexities, adherences, dist3;
+  std::vector<std::string> references;
+  std::vector<double> dist3;
   FeatureMatrix proposals;  // DGLM: each text's proposal, rows in the order of all_texts
   std::vector<std::size_t> prompt_of;
   std::map<std::string, std::vector<std::size_t>> votes;  // judge -> texts per class
@@ -239,8 +239,7 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
     std::vector<std::string> texts;
     for (const auto& c : result.candidates) {
       texts.push_back(c.text);
-      perplexities.push_back(scorer_perplexity(s, params.prefix, c.text));
-      row.continuations.push_back({i, c.text, perplexities.back(), c.adherence.value_or(-2.0)});
+      row.continuations.push_back({i, c.text, scorer_perplexity(s, params.prefix, c.text), c.adherence.value_or(-2.0)});
       for (const auto& [judge, scores] : c.probe_scores)
         if (options.judges.count(judge)) vote(judge, m.probes.at(judge).classes, argmax(scores));
       // What the probe judges read in the proposal, to compare with what they read in the text.
@@ -248,7 +247,6 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
         if (options.judges.count(judge)) vote(judge + "@proposal", m.probes.at(judge).classes, argmax(scores));
       for (const auto& [judge, lexicon] : lexicons) vote(judge, lexicon.classes(), lexicon.classify(c.text));
       if (c.adherence) {
-        adherences.push_back(*c.adherence);
         proposals.values.insert(proposals.values.end(), c.proposal.begin(), c.proposal.end());
         proposals.cols = c.proposal.size();
         ++proposals.rows;
@@ -256,16 +254,19 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
       }
     }
     dist3.push_back(distinct_n(texts, 3));
-    all_texts.insert(all_texts.end(), texts.begin(), texts.end());
     references.push_back(prompts[i].reference);
   }
   auto mean = [](const std::vector<double>& v) {
     return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   };
-  row.texts = all_texts.size();
-  std::vector<double> finite;
-  std::copy_if(perplexities.begin(), perplexities.end(), std::back_inserter(finite), [](double p) { return p > 0; });
-  row.scorer_perplexity = mean(finite);
+  std::vector<std::string> all_texts;
+  std::vector<double> scored, adherences;  // a text without tokens has no perplexity; AR has no adherence
+  for (const auto& c : row.continuations) {
+    all_texts.push_back(c.text);
+    if (c.scorer_perplexity > 0) scored.push_back(c.scorer_perplexity);
+    if (c.adherence > -2) adherences.push_back(c.adherence);
+  }
+  row.scorer_perplexity = mean(scored);
   row.dist3 = mean(dist3);
   try {
     row.div = diversity(all_texts);
@@ -323,7 +324,7 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
       fields.push_back(guide == p.guides.end() ? "" : csv_number(guide->weight));
     }
     const bool has_mauve = row.mauve >= 0;
-    fields.insert(fields.end(), {std::to_string(row.texts), csv_number(row.scorer_perplexity), csv_number(row.dist3),
+    fields.insert(fields.end(), {std::to_string(row.continuations.size()), csv_number(row.scorer_perplexity), csv_number(row.dist3),
                                  csv_number(row.div), row.adherence > -2 ? csv_number(row.adherence) : "",
                                  row.adherence_chance > -2 ? csv_number(row.adherence_chance) : "",
                                  has_mauve ? csv_number(row.mauve) : "", has_mauve ? csv_number(row.mauve_se) : ""});
