@@ -141,7 +141,7 @@ Subcommand add_eval_command(CLI::App& app) {
   cmd->add_option("--continuation-tokens", o->continuation_tokens, "tokens of each reference")->capture_default_str();
   cmd->add_option("--save-prompts", o->save_prompts, "write the prompts used as JSON lines");
   cmd->add_option("--setting", o->settings,
-                  "LABEL;method=dglm|ar|fudge;sigma2=S;proposal_guidance=G;contrast=unplanned|opposite;cfg=W;steps=T;"
+                  "LABEL;method=dglm|ar|fudge;sigma2=S;proposal_guidance=G;contrast=unplanned|opposite;drafts=N;cfg=W;steps=T;"
                   "guide=PROBE=WEIGHT[:CLASS];temperature=T;top_p=P "
                   "(repeatable; default: one plain DGLM setting)");
   cmd->add_option("--judge", o->judges, "NAME=PROBE_PATH_WITHOUT_EXTENSION: an independent classifier (repeatable)");

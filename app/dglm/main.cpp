@@ -209,6 +209,11 @@ int main(int argc, char** argv) {
                   "opposite (the proposal of the reversed guides: the words show what the guides changed)")
       ->check(CLI::IsMember({"unplanned", "opposite"}))
       ->capture_default_str();
+  gen->add_option("--drafts", params.drafts,
+                  "continuations written per proposal, keeping the one that follows it most closely (1: the "
+                  "published method; each draft decodes once more)")
+      ->check(CLI::Range(1, dglm::kMaxDrafts))
+      ->capture_default_str();
   gen->add_option("--cfg", params.cfg, "classifier-free guidance weight (1: off; above 1 the guides steer less)")
       ->capture_default_str();
   gen->add_option("--steps", params.steps, "diffusion sampling steps")->capture_default_str();

@@ -99,6 +99,21 @@ TEST_F(BaselinesTest, AutoregressiveRejectsGuidesClearly) {
   }
 }
 
+// Drafts are compared by adherence to their proposal; without one there is nothing to choose by.
+TEST_F(BaselinesTest, BothBaselinesRejectDraftsNamingTheField) {
+  auto p = params();
+  p.drafts = 2;
+  for (const auto method : {Method::Autoregressive, Method::TokenLevel}) {
+    try {
+      generate_with(method, *model_, p);
+      ADD_FAILURE() << to_string(method) << " accepted drafts";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+      EXPECT_EQ(e.where().field, "drafts") << e.what();
+    }
+  }
+}
+
 TEST_F(BaselinesTest, TokenLevelWithoutGuidesOverTheWholeVocabularyIsAutoregressive) {
   const auto vocabulary = model_->info().config.vocab_size;
   const auto autoregressive = texts_of(generate_autoregressive(*model_, params()));

@@ -20,8 +20,8 @@ namespace {
 TEST(EvalSetting, ParsesEveryKey) {
   GenerateParams defaults;
   defaults.samples = 7;
-  const auto s = parse_eval_setting("steer;method=dglm;sigma2=0.2;proposal_guidance=2.5;contrast=opposite;cfg=1.5;"
-                                    "steps=12;guide=sentiment=+4;guide=topic=-2:science;temperature=0.8;top_p=0.95",
+  const auto s = parse_eval_setting("steer;method=dglm;sigma2=0.2;proposal_guidance=2.5;contrast=opposite;drafts=3;"
+                                    "cfg=1.5;steps=12;guide=sentiment=+4;guide=topic=-2:science;temperature=0.8;top_p=0.95",
                                     defaults);
   EXPECT_EQ(s.label, "steer");
   EXPECT_EQ(s.method, Method::Dglm);
@@ -29,6 +29,7 @@ TEST(EvalSetting, ParsesEveryKey) {
   EXPECT_FLOAT_EQ(s.params.proposal_guidance, 2.5f);
   EXPECT_EQ(s.params.contrast, PlanContrast::Opposite);
   EXPECT_EQ(parse_eval_setting("plain", defaults).params.contrast, PlanContrast::Unplanned);
+  EXPECT_EQ(s.params.drafts, 3);
   EXPECT_FLOAT_EQ(s.params.cfg, 1.5f);
   EXPECT_EQ(s.params.steps, 12);
   EXPECT_EQ(s.params.samples, 7);
@@ -209,7 +210,7 @@ TEST(EvalCsv, OneRowPerMeasuredSettingWithParametersAndMetrics) {
   const std::vector<EvalSetting> settings{
       parse_eval_setting("plain", d),
       parse_eval_setting("steer, \"strong\";guide=sentiment=4;guide=topic=-2:science;sigma2=0.2;proposal_guidance=3;"
-                         "contrast=opposite", d),
+                         "contrast=opposite;drafts=4", d),
       parse_eval_setting("ar;method=ar;top_p=0.95", d),
       parse_eval_setting("not measured yet;guide=length=1", d)};
   EvalRow plain{"plain", 41.25, 0.9, 0.5, 0.125, -0.5, 0.75, 0.02};
@@ -231,20 +232,20 @@ TEST(EvalCsv, OneRowPerMeasuredSettingWithParametersAndMetrics) {
   });
   using Fields = std::vector<std::string>;
   ASSERT_EQ(records.size(), 4u);
-  EXPECT_EQ(records[0], (Fields{"label", "method", "sigma2", "proposal_guidance", "contrast", "cfg", "steps",
+  EXPECT_EQ(records[0], (Fields{"label", "method", "sigma2", "proposal_guidance", "contrast", "drafts", "cfg", "steps",
                                 "temperature", "top_p", "guides", "guide_weight", "guide:sentiment", "guide:topic:science", "guide:length", "texts",
                                 "scorer_perplexity", "dist3", "div", "adherence", "adherence_chance", "mauve", "mauve_se",
                                 "judge-sentiment:negative", "judge-sentiment:positive"}));
-  EXPECT_EQ(records[1], (Fields{"plain", "dglm", "0.05", "1", "unplanned", "1", "4", "1", "0.9", "", "", "", "", "", "8", "41.25",
+  EXPECT_EQ(records[1], (Fields{"plain", "dglm", "0.05", "1", "unplanned", "1", "1", "4", "1", "0.9", "", "", "", "", "", "8", "41.25",
                                 "0.9", "0.5", "0.125", "-0.5", "0.75", "0.02", "0.25", "0.75"}));
-  EXPECT_EQ(records[2], (Fields{"steer, \"strong\"", "dglm", "0.2", "3", "opposite", "1", "4", "1", "0.9", "sentiment + topic:science",
+  EXPECT_EQ(records[2], (Fields{"steer, \"strong\"", "dglm", "0.2", "3", "opposite", "4", "1", "4", "1", "0.9", "sentiment + topic:science",
                                 "", "4", "-2", "", "8", "41.25", "0.9", "0.5", "0.125", "-0.5", "", "", "0.25", "0.75"}));
-  EXPECT_EQ(records[3], (Fields{"ar", "ar", "0.05", "1", "unplanned", "1", "4", "1", "0.95", "", "", "", "", "", "8", "30", "0.8",
+  EXPECT_EQ(records[3], (Fields{"ar", "ar", "0.05", "1", "unplanned", "1", "1", "4", "1", "0.95", "", "", "", "", "", "8", "30", "0.8",
                                 "0.4", "", "", "", "", "", ""}));
   // A single guide's weight also lands in guide_weight, the x axis of sweeps over several probes.
   EvalRow length = plain;
   length.label = settings[3].label;
-  EXPECT_NE(eval_csv(settings, {plain, steer, ar, length}).find("\nnot measured yet,dglm,0.05,1,unplanned,1,4,1,0.9,length,1,,,1,"),
+  EXPECT_NE(eval_csv(settings, {plain, steer, ar, length}).find("\nnot measured yet,dglm,0.05,1,unplanned,1,1,4,1,0.9,length,1,,,1,"),
             std::string::npos);
 }
 

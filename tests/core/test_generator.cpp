@@ -17,6 +17,7 @@
 #include "dglm/safetensors.h"
 #include "dglm/tiny_model.h"
 #include "dglm/tokenizer.h"
+#include "pipeline/generation_run.h"
 #include "test_support.h"
 
 namespace dglm {
@@ -171,6 +172,62 @@ TEST_F(GeneratorTest, PlanScoresReadTheProposalThatGuidanceSteered) {
   EXPECT_GT(guided_science, unguided_science + 0.2) << "unguided " << unguided_science << ", guided " << guided_science;
 }
 
+TEST(MostAdherentDrafts, KeepsTheHighestAdherenceOfEachProposalsDraftsInOrder) {
+  std::vector<Candidate> drafts;
+  for (const auto& [text, adherence] : std::vector<std::pair<std::string, float>>{
+           {"a0", 0.1f}, {"a1", 0.5f}, {"a2", 0.3f}, {"b0", 0.9f}, {"b1", -0.2f}, {"b2", 0.95f}}) {
+    drafts.emplace_back();
+    drafts.back().text = text;
+    drafts.back().adherence = adherence;
+  }
+  std::vector<std::string> kept;
+  for (const auto& c : pipeline::most_adherent_drafts(drafts, 3)) kept.push_back(c.text);
+  EXPECT_EQ(kept, (std::vector<std::string>{"a1", "b2"}));
+  kept.clear();
+  for (const auto& c : pipeline::most_adherent_drafts(drafts, 2)) kept.push_back(c.text);
+  EXPECT_EQ(kept, (std::vector<std::string>{"a1", "b0", "b2"}));
+  EXPECT_EQ(pipeline::most_adherent_drafts(drafts, 1).size(), 6u);
+}
+
+// K proposals, each written `drafts` times: K candidates come back, each the draft closest to its proposal,
+// streamed under its own sample index once the drafts are compared.
+TEST_F(GeneratorTest, DraftsReturnOneStreamedCandidatePerProposal) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.samples = 2;
+  p.drafts = 4;
+  std::vector<std::string> streamed(2);
+  GenerateCallbacks callbacks;
+  callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+  const auto drafted = generator.run(p, callbacks);
+  ASSERT_EQ(drafted.candidates.size(), 2u);
+  EXPECT_GE(drafted.times.first_token_s, drafted.times.decode_s) << "the first token streams after every draft";
+  p.drafts = 1;
+  const auto single = generator.run(p);
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto& c = drafted.candidates[k];
+    EXPECT_EQ(streamed[k], c.text);
+    ASSERT_TRUE(c.adherence.has_value());
+    EXPECT_EQ(c.proposal, single.candidates[k].proposal) << "drafts share the diffusion's proposals";
+    ASSERT_EQ(c.probe_scores.size(), 3u);
+  }
+}
+
+// The kept drafts follow their proposals more closely than single continuations do, on average over prompts.
+TEST_F(GeneratorTest, DraftsRaiseAdherence) {
+  Generator generator(*model_);
+  auto p = small_params();
+  p.samples = 8;
+  const auto mean_adherence = [&](int drafts) {
+    p.drafts = drafts;
+    double total = 0;
+    for (const auto& c : generator.run(p).candidates) total += *c.adherence / 8;
+    return total;
+  };
+  const double single = mean_adherence(1), best_of_four = mean_adherence(4);
+  EXPECT_GT(best_of_four, single) << "single " << single << ", best of four " << best_of_four;
+}
+
 TEST_F(GeneratorTest, SameSeedSameOutputDifferentSeedDifferentOutput) {
   Generator generator(*model_);
   auto p = small_params();
@@ -264,6 +321,8 @@ TEST_F(GeneratorTest, BadParametersAreClearErrorsBeforeAnyWork) {
   EXPECT_EQ(with([](auto& p) { p.samples = 0; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.max_new_tokens = 0; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.max_new_tokens = 1000; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.drafts = 0; }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(with([](auto& p) { p.drafts = kMaxDrafts + 1; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.sigma2 = 1.5f; }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.sigma2 = std::nanf(""); }), ErrorKind::InvalidArgument);
   EXPECT_EQ(with([](auto& p) { p.proposal_guidance = -1; }), ErrorKind::InvalidArgument);

@@ -25,7 +25,8 @@ struct TokenLevelParams {
 };
 
 // Plain autoregressive sampling. Diffusion settings (sigma2, proposal_guidance, cfg, steps, sampler) do not apply;
-// guides are rejected with Error(InvalidArgument) because this method cannot steer. probe_scores are filled as
+// guides are rejected with Error(InvalidArgument) because this method cannot steer, and so are drafts (there is no
+// proposal to compare them with; the same for token-level control). probe_scores are filled as
 // in Generator; proposal stays empty; times has no encode/diffusion/prompt part.
 GenerateResult generate_autoregressive(const Model& model, const GenerateParams& params,
                                        const GenerateCallbacks& callbacks = {});

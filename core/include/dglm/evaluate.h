@@ -33,7 +33,7 @@ struct EvalSetting {
   GenerateParams params;  // prefix and seed are set per prompt
 };
 
-// "LABEL;method=dglm;sigma2=0.05;proposal_guidance=1;contrast=unplanned;cfg=1;steps=10;guide=sentiment=+4;
+// "LABEL;method=dglm;sigma2=0.05;proposal_guidance=1;contrast=unplanned;drafts=1;cfg=1;steps=10;guide=sentiment=+4;
 //  guide=topic=2:science;temperature=1;top_p=0.9"
 // Throws Error(InvalidArgument) naming the key.
 EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& defaults);
@@ -76,7 +76,7 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
                          const std::function<bool(float)>& progress = {});
 
 // rows[i] measured settings[i] (rows may be fewer: a run still going). One CSV record per row: its setting's
-// parameters (label, method, sigma2, proposal_guidance, contrast, cfg, steps, temperature, top_p; guides: the
+// parameters (label, method, sigma2, proposal_guidance, contrast, drafts, cfg, steps, temperature, top_p; guides: the
 // steered "probe[:class]" joined by " + "; guide_weight: the weight when there is exactly one guide;
 // "guide:PROBE[:CLASS]": the weight of each guide of any setting), then the metrics (texts, scorer_perplexity,
 // dist3, div, adherence, adherence_chance, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class).

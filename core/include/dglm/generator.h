@@ -42,6 +42,9 @@ struct DecodingParams {
 // WriteParams::proposal_guidance's upper bound: far beyond where the words stop reading as text.
 inline constexpr float kMaxProposalGuidance = 10;
 
+// WriteParams::drafts' upper bound: each draft decodes the whole batch once more.
+inline constexpr int kMaxDrafts = 16;
+
 // What every way of writing continuations shares: from which text, how many, how long, how closely to follow the
 // proposal, and how to draw the tokens.
 struct WriteParams {
@@ -56,6 +59,12 @@ struct WriteParams {
   // more closely, at some fluency and diversity; each step then decodes 2K rows (on the default model, 10-20 %
   // more time per call: docs/BENCHMARKS.md); 0 writes from u alone.
   float proposal_guidance = 1.0f;
+  // Continuations written from each proposal, of which the one that follows it most closely (the highest
+  // Candidate::adherence) is kept: the words then carry more of what the guides steered (on the default model,
+  // docs/EVALUATION.md, "Drafts"). 1: one, the published method; each further draft costs one more decoding of
+  // every sample. Tokens stream once the drafts are compared. At most kMaxDrafts; DGLM only (the baselines write
+  // from no proposal).
+  int drafts = 1;
   DecodingParams decoding;
   std::uint64_t seed = 0;
 };
@@ -103,7 +112,7 @@ struct GenerateCallbacks {
   // Fraction of the current stage in [0, 1]; return false to cancel. Called at least once per diffusion
   // step and per decoding step.
   std::function<bool(Stage stage, float fraction)> progress;
-  // Each sampled token as soon as it is decoded.
+  // Each sampled token as soon as it is decoded; with drafts, the kept draft's tokens once the drafts are compared.
   std::function<void(int sample, const Token& token)> token;
 };
 

@@ -63,6 +63,12 @@ class TokenLevelSteering {
   int top_k_;
 };
 
+// Drafts are compared by how closely they follow their proposal, which the baselines do not have.
+void require_one_draft(const GenerateParams& params, Method method) {
+  pipeline::require(params.drafts == 1, "drafts",
+                    std::string(to_string(method)) + " writes from no proposal to compare drafts with: use 1 or dglm");
+}
+
 }  // namespace
 
 const char* to_string(Method method) {
@@ -85,6 +91,7 @@ GenerateResult generate_autoregressive(const Model& model, const GenerateParams&
   return pipeline::run_guarded(params, [&] {
     pipeline::require(params.guides.empty(), "guides",
                       "plain autoregressive sampling cannot steer: remove the guides or use dglm or fudge");
+    require_one_draft(params, Method::Autoregressive);
     pipeline::GenerationRun run(*model.impl(), params, callbacks);
     run.decode(run.decoder_context(/*reserved=*/0), /*prompts=*/{});
     run.score();
@@ -96,6 +103,7 @@ GenerateResult generate_token_level(const Model& model, const GenerateParams& pa
                                     const TokenLevelParams& token_level, const GenerateCallbacks& callbacks) {
   return pipeline::run_guarded(params, [&] {
     pipeline::require(token_level.top_k >= 1, "top_k", "must be at least 1");
+    require_one_draft(params, Method::TokenLevel);
     auto& impl = *model.impl();
     pipeline::GenerationRun run(impl, params, callbacks);
     const TokenLevelSteering steering(impl, pipeline::probe_terms(impl, params.guides), params.prefix, token_level.top_k);

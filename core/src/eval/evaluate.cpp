@@ -172,6 +172,7 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
     else if (key == "sigma2") p.sigma2 = parse_number(key, value);
     else if (key == "proposal_guidance") p.proposal_guidance = parse_number(key, value);
     else if (key == "contrast") p.contrast = plan_contrast_from_string(key, value);
+    else if (key == "drafts") p.drafts = static_cast<int>(parse_number(key, value));
     else if (key == "cfg") p.cfg = parse_number(key, value);
     else if (key == "steps") p.steps = static_cast<int>(parse_number(key, value));
     else if (key == "temperature") p.decoding.temperature = parse_number(key, value);
@@ -187,7 +188,8 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
                           colon == std::string::npos ? std::string() : rest.substr(colon + 1)});
     } else {
       throw Error(ErrorKind::InvalidArgument,
-                  "unknown key (method, sigma2, proposal_guidance, contrast, cfg, steps, temperature, top_p, guide)",
+                  "unknown key (method, sigma2, proposal_guidance, contrast, drafts, cfg, steps, temperature, top_p, "
+                  "guide)",
                   Location{{}, 0, 0, key});
     }
   }
@@ -299,8 +301,8 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     for (const auto& [judge, classes] : row.judge_classes)
       for (const auto& c : classes) append_new(judge_classes, {judge, c});
 
-  std::vector<std::string> header{"label", "method", "sigma2", "proposal_guidance", "contrast", "cfg", "steps",
-                                  "temperature", "top_p", "guides", "guide_weight"};
+  std::vector<std::string> header{"label", "method", "sigma2", "proposal_guidance", "contrast", "drafts", "cfg",
+                                  "steps", "temperature", "top_p", "guides", "guide_weight"};
   for (const auto& guide : guides) header.push_back("guide:" + guide);
   header.insert(header.end(),
                 {"texts", "scorer_perplexity", "dist3", "div", "adherence", "adherence_chance", "mauve", "mauve_se"});
@@ -314,7 +316,8 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
     std::string names;
     for (const auto& guide : p.guides) names += (names.empty() ? "" : " + ") + guide_name(guide);
     std::vector<std::string> fields{row.label, to_string(setting.method), csv_number(p.sigma2),
-                                    csv_number(p.proposal_guidance), to_string(p.contrast), csv_number(p.cfg),
+                                    csv_number(p.proposal_guidance), to_string(p.contrast),
+                                    std::to_string(p.drafts), csv_number(p.cfg),
                                     std::to_string(p.steps), csv_number(p.decoding.temperature),
                                     csv_number(p.decoding.top_p), names,
                                     p.guides.size() == 1 ? csv_number(p.guides[0].weight) : ""};

@@ -44,6 +44,7 @@ std::vector<diffusion::ProbeTerm> probe_terms(const Model::Impl& model, const st
 void validate(const GenerateParams& p) {
   require(p.samples >= 1, "samples", "must be at least 1");
   require(p.max_new_tokens >= 1, "max_new_tokens", "must be at least 1");
+  require(p.drafts >= 1 && p.drafts <= kMaxDrafts, "drafts", "must be in [1, " + std::to_string(kMaxDrafts) + "]");
   require(std::isfinite(p.sigma2) && p.sigma2 >= 0 && p.sigma2 <= 1, "sigma2", "must be in [0, 1]");
   require(std::isfinite(p.proposal_guidance) && p.proposal_guidance >= 0 && p.proposal_guidance <= kMaxProposalGuidance,
           "proposal_guidance", "must be in [0, " + std::to_string(static_cast<int>(kMaxProposalGuidance)) + "]");
@@ -122,7 +123,7 @@ std::vector<int64_t> GenerationRun::decoder_context(int reserved) {
 void GenerationRun::decode(const std::vector<int64_t>& context, const SoftPrompts& prompts,
                            const StepLogitsHook& hook, const std::vector<int>& kept) {
   const auto started = Clock::now();
-  const auto K = samples();
+  const auto K = rows();
   const auto eos = model.tokenizer->eos_id();
   report(Stage::Decode, 0);
   auto history = torch::tensor(context).unsqueeze(0).expand({K, -1}).contiguous();
@@ -252,8 +253,13 @@ void GenerationRun::emit(int64_t k, int id, float logprob, const torch::Tensor& 
   ids.push_back(id);
   c.text = std::move(text);
   c.tokens.push_back(std::move(token));
+  // Drafts stream once they are compared (keep_most_adherent_drafts).
+  if (params.drafts == 1) stream(k, c.tokens.back());
+}
+
+void GenerationRun::stream(int64_t k, const Token& token) {
   if (result_.times.first_token_s == 0) result_.times.first_token_s = seconds_since(start_);
-  if (callbacks_.token) callbacks_.token(static_cast<int>(k), c.tokens.back());
+  if (callbacks_.token) callbacks_.token(static_cast<int>(k), token);
 }
 
 void GenerationRun::score(const torch::Tensor& unit_proposals) {
@@ -264,7 +270,7 @@ void GenerationRun::score(const torch::Tensor& unit_proposals) {
                         std::map<std::string, std::vector<float>> Candidate::*scores) {
     for (const auto& [name, probe] : model.probes) {
       const auto probs = probe.log_probs(embeddings).exp().to(torch::kCPU).contiguous();
-      for (int64_t k = 0; k < samples(); ++k) {
+      for (int64_t k = 0; k < rows(); ++k) {
         const auto row = probs[k];
         (candidates[static_cast<std::size_t>(k)].*scores)[name].assign(row.data_ptr<float>(),
                                                                        row.data_ptr<float>() + row.numel());
@@ -280,11 +286,30 @@ void GenerationRun::score(const torch::Tensor& unit_proposals) {
     fill(planned, &Candidate::plan_scores);
     // Both are unit norm, so the row-wise dot product is the cosine.
     const auto cosines = (written * planned).sum(1).to(torch::kCPU);
-    for (int64_t k = 0; k < samples(); ++k)
+    for (int64_t k = 0; k < rows(); ++k)
       candidates[static_cast<std::size_t>(k)].adherence = cosines[k].item<float>();
   }
   report(Stage::Score, 1);
   result_.times.score_s = seconds_since(started);
+}
+
+std::vector<Candidate> most_adherent_drafts(std::vector<Candidate> candidates, int drafts) {
+  const auto by_adherence = [](const Candidate& a, const Candidate& b) {
+    return a.adherence.value_or(-2) < b.adherence.value_or(-2);
+  };
+  std::vector<Candidate> kept;
+  for (std::size_t first = 0; first + static_cast<std::size_t>(drafts) <= candidates.size(); first += drafts) {
+    const auto begin = candidates.begin() + static_cast<std::ptrdiff_t>(first);
+    kept.push_back(std::move(*std::max_element(begin, begin + drafts, by_adherence)));
+  }
+  return kept;
+}
+
+void GenerationRun::keep_most_adherent_drafts() {
+  if (params.drafts == 1) return;
+  result_.candidates = most_adherent_drafts(std::move(result_.candidates), params.drafts);
+  for (std::size_t k = 0; k < result_.candidates.size(); ++k)
+    for (const auto& token : result_.candidates[k].tokens) stream(static_cast<int64_t>(k), token);
 }
 
 }  // namespace dglm::pipeline

@@ -59,6 +59,10 @@ struct SoftPrompts {
 // tokens so far.
 using StepLogitsHook = std::function<void(torch::Tensor& logits, const std::vector<std::vector<int>>& generated)>;
 
+// Of candidates written `drafts` to a proposal (a proposal's consecutive), the one with the highest adherence
+// per proposal, in the proposals' order.
+std::vector<Candidate> most_adherent_drafts(std::vector<Candidate> candidates, int drafts);
+
 class GenerationRun {
  public:
   GenerationRun(Model::Impl& model, const GenerateParams& params, const GenerateCallbacks& callbacks);
@@ -70,19 +74,25 @@ class GenerationRun {
   // and max_new_tokens fit the decoder's context; throws Error(InvalidArgument) when the new tokens alone don't.
   std::vector<int64_t> decoder_context(int reserved);
 
-  // Decodes K continuations of [context][soft prompts] in one batch with the KV cache, the logit processors of
-  // params.decoding and `hook` (after the processors), streaming each token. Soft prompts on the model's device;
-  // with prompts.contrast, each step's logits are mixed by params.proposal_guidance (2K rows a pass).
-  // Every continuation starts with `kept` (given, not sampled, but streamed and scored like the rest). Fills the
-  // candidates' text, tokens and perplexity, and times.decode_s / first_token_s.
+  // Decodes rows() continuations of [context][soft prompts] (soft prompts [rows(), P, d]) in one batch with the
+  // KV cache, the logit processors of params.decoding and `hook` (after the processors), streaming each token
+  // unless there are drafts to compare first. Soft prompts on the model's device; with prompts.contrast, each
+  // step's logits are mixed by params.proposal_guidance (twice the rows a pass). Every continuation starts with
+  // `kept` (given, not sampled, but streamed and scored like the rest). Fills the candidates' text, tokens and
+  // perplexity, and times.decode_s / first_token_s.
   void decode(const std::vector<int64_t>& context, const SoftPrompts& prompts, const StepLogitsHook& hook = {},
               const std::vector<int>& kept = {});
 
   // Class probabilities of every loaded probe for the re-encoded continuations (probe_scores) and, given the
-  // unit-norm proposals [K, D] they were written from, for those too (plan_scores); times.score_s.
+  // unit-norm proposals [rows(), D] they were written from, for those too (plan_scores) and the adherence of
+  // the one to the other; times.score_s.
   void score(const torch::Tensor& unit_proposals = {});
 
-  int64_t samples() const { return params.samples; }
+  // After score(), with drafts: keeps each sample's most adherent draft and streams its tokens.
+  void keep_most_adherent_drafts();
+
+  // The continuations decoded: params.drafts per sample, sample k's in rows [k * drafts, (k + 1) * drafts).
+  int64_t rows() const { return int64_t{params.samples} * params.drafts; }
   at::Generator& rng() { return rng_; }
   GenerateResult& result() { return result_; }
   GenerateResult take_result() { return std::move(result_); }
@@ -95,6 +105,8 @@ class GenerationRun {
   // (row k of top_ids / top_logprobs [K, n]; undefined: none).
   void emit(int64_t k, int id, float logprob, const torch::Tensor& top_ids, const torch::Tensor& top_logprobs,
             std::vector<int>& ids);
+  // Hands sample k's token to the token callback; the first one handed sets times.first_token_s.
+  void stream(int64_t k, const Token& token);
   // The continuation's text with `id` appended to `ids`.
   std::string text_with(std::vector<int> ids, int id) const;
 

@@ -54,28 +54,39 @@ void keep_rows(GenerateResult& result, const torch::Tensor& rows, std::vector<fl
   }
 }
 
+// Each proposal's row repeated once per draft: the rows of GenerationRun::rows().
+torch::Tensor per_draft(const torch::Tensor& proposals, int drafts) {
+  return drafts == 1 ? proposals : proposals.repeat_interleave(drafts, 0);
+}
+
 // What a generation and a rewrite share once the proposals are known: re-noise them at sigma^2 into soft prompts
 // (with proposal guidance, also what they are contrasted with: the opposite proposals, given, or the same noise
-// at sigma^2 = 1, which keeps nothing of a proposal), decode (starting with `kept`) and score, text and plan.
+// at sigma^2 = 1, which keeps nothing of a proposal), decode every draft (starting with `kept`), score text and
+// plan, and keep each proposal's most adherent draft.
 void write_from(pipeline::GenerationRun& run, Model::Impl& m, const Proposals& plan,
                 const std::optional<Proposals>& opposite, const std::vector<int>& kept = {}) {
   const auto t = Clock::now();
   run.report(Stage::Prompt, 0);
-  const auto eps = torch::randn(plan.standardised.sizes(), run.rng()).to(m.device);
+  const int drafts = run.params.drafts;
+  const auto standardised = per_draft(plan.standardised, drafts);
+  // Each draft re-noises its proposal afresh.
+  const auto eps = torch::randn(standardised.sizes(), run.rng()).to(m.device);
   const auto prompts_of = [&](const torch::Tensor& proposals, double sigma2) {
-    const auto a = torch::full({run.samples()}, diffusion::proposal_alpha_bar(sigma2), torch::kFloat).to(m.device);
+    const auto a = torch::full({run.rows()}, diffusion::proposal_alpha_bar(sigma2), torch::kFloat).to(m.device);
     return pipeline::soft_prompts(m.prompt, proposals, eps, a);
   };
   const double sigma2 = run.params.sigma2;
-  pipeline::SoftPrompts prompts{prompts_of(plan.standardised, sigma2), {}};
+  pipeline::SoftPrompts prompts{prompts_of(standardised, sigma2), {}};
   if (run.params.proposal_guidance != 1)
-    prompts.contrast = opposite ? prompts_of(opposite->standardised, sigma2) : prompts_of(plan.standardised, 1);
+    prompts.contrast =
+        opposite ? prompts_of(per_draft(opposite->standardised, drafts), sigma2) : prompts_of(standardised, 1);
   run.report(Stage::Prompt, 1);
   run.result().times.prompt_s = seconds_since(t);
 
   // [bos][prefix][soft prompts][continuation] must fit the decoder's learned positions.
   run.decode(run.decoder_context(static_cast<int>(prompts.proposal.size(1))), prompts, {}, kept);
-  run.score(plan.unit);
+  run.score(per_draft(plan.unit, drafts));
+  run.keep_most_adherent_drafts();
   keep_rows(run.result(), plan.unit, &Candidate::proposal);
   if (opposite) keep_rows(run.result(), opposite->unit, &Candidate::opposite_proposal);
 }
