@@ -67,6 +67,7 @@ class TestGuidancePanel : public QObject {
     wanted.sigma2 = 0.4;
     wanted.proposalGuidance = 2.5;
     wanted.planContrast = dglm::PlanContrast::Opposite;
+    wanted.drafts = 4;
     wanted.cfg = 2.0;
     wanted.steps = 25;
     wanted.seed = 7;

@@ -16,6 +16,7 @@ class TestPresets : public QObject {
     settings.sigma2 = 0.3;
     settings.proposalGuidance = 3;
     settings.planContrast = dglm::PlanContrast::Opposite;
+    settings.drafts = 3;
     settings.cfg = 2.5;
     settings.steps = 20;
     settings.seed = 18446744073709551557ull;  // above 2^53: must survive JSON
@@ -105,16 +106,18 @@ class TestPresets : public QObject {
     QCOMPARE(old.repetitionPenalty, defaults.repetitionPenalty);
     QCOMPARE(old.proposalGuidance, 1.0);  // off: the settings the preset was saved with
     QCOMPARE(old.planContrast, dglm::PlanContrast::Unplanned);
+    QCOMPARE(old.drafts, 1);
     QCOMPARE(defaults.temperature, double(dglm::DecodingParams{}.temperature));
     QCOMPARE(defaults.topP, 0.9);  // the core's 0.9f as typed, not 0.89999997615814209
   }
 
   void summaryNamesOnlyKnobsThatDifferFromTheDefaults() {
     const QString plain = GenerationSettings{}.summary();
-    QVERIFY2(!plain.contains("T ") && !plain.contains("plan guidance"), qPrintable(plain));
+    QVERIFY2(!plain.contains("T ") && !plain.contains("plan guidance") && !plain.contains("drafts"), qPrintable(plain));
     const QString summary = steered().summary();
     QVERIFY2(summary.contains("T 0.8") && summary.contains("top-p 0.95") && summary.contains("repetition 1.3") &&
-                 summary.contains("plan guidance 3 against the sliders reversed"),
+                 summary.contains("plan guidance 3 against the sliders reversed") &&
+                 summary.contains("best of 3 drafts"),
              qPrintable(summary));
   }
 
@@ -122,6 +125,9 @@ class TestPresets : public QObject {
     const GenerationSettings settings = GenerationSettings::fromJson(QJsonObject{{"samples", "many"}, {"cfg", 3}});
     QCOMPARE(settings.samples, GenerationSettings{}.samples);
     QCOMPARE(settings.cfg, 3.0);
+    // A hand-edited draft count outside what the core accepts is clamped, not passed on to fail later.
+    QCOMPARE(GenerationSettings::fromJson(QJsonObject{{"drafts", 0}}).drafts, 1);
+    QCOMPARE(GenerationSettings::fromJson(QJsonObject{{"drafts", 500}}).drafts, dglm::kMaxDrafts);
   }
 };
 

@@ -241,7 +241,9 @@ class TestWorker : public QObject {
     settings.repetitionPenalty = 1.4;
     settings.proposalGuidance = 2.5;
     settings.planContrast = dglm::PlanContrast::Opposite;
+    settings.drafts = 3;
     const dglm::GenerateParams params = toGenerateParams("prefix", settings);
+    QCOMPARE(params.drafts, 3);
     QCOMPARE(params.proposal_guidance, 2.5f);
     QCOMPARE(params.contrast, dglm::PlanContrast::Opposite);
     QCOMPARE(params.decoding.temperature, 0.7f);

@@ -28,6 +28,7 @@ QJsonObject GenerationSettings::toJson() const {
                      {"sigma2", sigma2},
                      {"proposal_guidance", proposalGuidance},
                      {"plan_contrast", QString(dglm::to_string(planContrast))},
+                     {"drafts", drafts},
                      {"cfg", cfg},
                      {"steps", steps},
                      {"seed", QString::number(seed)},
@@ -45,6 +46,7 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
   settings.proposalGuidance = doubleOr(json, "proposal_guidance", settings.proposalGuidance);
   if (json.value("plan_contrast").toString() == QLatin1String(dglm::to_string(dglm::PlanContrast::Opposite)))
     settings.planContrast = dglm::PlanContrast::Opposite;
+  settings.drafts = qBound(1, intOr(json, "drafts", settings.drafts), dglm::kMaxDrafts);
   settings.cfg = doubleOr(json, "cfg", settings.cfg);
   settings.steps = intOr(json, "steps", settings.steps);
   bool seedOk = false;
@@ -70,6 +72,7 @@ QString GenerationSettings::summary() const {
     parts << QStringLiteral("plan guidance %1").arg(proposalGuidance, 0, 'g', 3);
     if (planContrast == dglm::PlanContrast::Opposite) parts.last() += QStringLiteral(" against the sliders reversed");
   }
+  if (drafts != defaults.drafts) parts << QStringLiteral("best of %1 drafts").arg(drafts);
   if (cfg != defaults.cfg) parts << QStringLiteral("CFG %1").arg(cfg, 0, 'g', 3);
   if (temperature != defaults.temperature) parts << QStringLiteral("T %1").arg(temperature, 0, 'g', 3);
   if (topP != defaults.topP) parts << QStringLiteral("top-p %1").arg(topP, 0, 'g', 3);

@@ -34,6 +34,7 @@ struct GenerationSettings {
   double sigma2 = asTypedDecimal(dglm::GenerateParams{}.sigma2);
   double proposalGuidance = asTypedDecimal(dglm::GenerateParams{}.proposal_guidance);
   dglm::PlanContrast planContrast = dglm::GenerateParams{}.contrast;  // what plan guidance contrasts the plan with
+  int drafts = dglm::GenerateParams{}.drafts;  // continuations written per plan; the closest is kept
   double cfg = asTypedDecimal(dglm::GenerateParams{}.cfg);
   int steps = dglm::GenerateParams{}.steps;
   quint64 seed = dglm::GenerateParams{}.seed;
@@ -47,12 +48,14 @@ struct GenerationSettings {
   // Missing or mistyped fields keep their defaults: presets written by older versions stay usable.
   static GenerationSettings fromJson(const QJsonObject& json);
   // One line for a history row or tooltip, e.g. "K 4 · 32 tokens · σ² 0.05 · sentiment +2.0"; CFG, the
-  // proposal guidance (and its contrast) and the decoding knobs appear only when they differ from their defaults.
+  // proposal guidance (and its contrast), drafts and the decoding knobs appear only when they differ from their
+  // defaults.
   QString summary() const;
 
   bool operator==(const GenerationSettings& other) const {
     return samples == other.samples && maxNewTokens == other.maxNewTokens && sigma2 == other.sigma2 &&
-           proposalGuidance == other.proposalGuidance && planContrast == other.planContrast && cfg == other.cfg &&
+           proposalGuidance == other.proposalGuidance && planContrast == other.planContrast && drafts == other.drafts &&
+           cfg == other.cfg &&
            steps == other.steps && seed == other.seed && temperature == other.temperature && topP == other.topP &&
            repetitionPenalty == other.repetitionPenalty && guides == other.guides;
   }

@@ -157,6 +157,15 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   proposalGuidanceHelp->setWordWrap(true);
   form->addRow(proposalGuidanceHelp);
 
+  drafts_ = new QSpinBox;
+  drafts_->setObjectName(QStringLiteral("drafts"));
+  drafts_->setRange(1, dglm::kMaxDrafts);
+  drafts_->setAccessibleName(tr("drafts per continuation"));
+  drafts_->setToolTip(tr("Write each plan this many times and show the version that follows it most closely: the "
+                         "sliders show more, without less fluent words. Each draft takes one more decoding; "
+                         "1 is off, the method as published."));
+  form->addRow(tr("Drafts"), drafts_);
+
   samples_ = new QSpinBox;
   samples_->setRange(1, 16);
   samples_->setToolTip(tr("How many alternative continuations to write at once"));
@@ -216,7 +225,7 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(reset);
   layout->addStretch(1);
 
-  for (QSpinBox* box : {samples_, tokens_, steps_, seed_}) {
+  for (QSpinBox* box : {drafts_, samples_, tokens_, steps_, seed_}) {
     connect(box, &QSpinBox::valueChanged, this, &GuidancePanel::settingsChanged);
   }
   for (QDoubleSpinBox* box : {proposalGuidance_, cfg_}) {
@@ -251,6 +260,7 @@ GenerationSettings GuidancePanel::settings() const {
   settings.sigma2 = double(sigma2Slider_->value()) / kSigma2SliderSteps;
   settings.proposalGuidance = proposalGuidance_->value();
   settings.planContrast = againstReversed_->isChecked() ? dglm::PlanContrast::Opposite : dglm::PlanContrast::Unplanned;
+  settings.drafts = drafts_->value();
   settings.cfg = cfg_->value();
   settings.steps = steps_->value();
   settings.seed = quint64(seed_->value());
@@ -270,6 +280,7 @@ void GuidancePanel::setSettings(const GenerationSettings& settings) {
   setSigma2(settings.sigma2);
   proposalGuidance_->setValue(settings.proposalGuidance);
   againstReversed_->setChecked(settings.planContrast == dglm::PlanContrast::Opposite);
+  drafts_->setValue(settings.drafts);
   cfg_->setValue(settings.cfg);
   steps_->setValue(settings.steps);
   seed_->setValue(int(qMin<quint64>(settings.seed, INT_MAX)));

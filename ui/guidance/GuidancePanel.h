@@ -89,6 +89,7 @@ class GuidancePanel : public QWidget {
   QLabel* sigma2Value_ = nullptr;
   QDoubleSpinBox* proposalGuidance_ = nullptr;
   QCheckBox* againstReversed_ = nullptr;  // plan guidance contrasts with the sliders reversed
+  QSpinBox* drafts_ = nullptr;  // continuations per plan, the closest shown
   QSpinBox* samples_ = nullptr;
   QSpinBox* tokens_ = nullptr;
   QDoubleSpinBox* cfg_ = nullptr;

@@ -34,6 +34,7 @@ dglm::GenerateParams toGenerateParams(const QString& prefix, const GenerationSet
   params.sigma2 = float(settings.sigma2);
   params.proposal_guidance = float(settings.proposalGuidance);
   params.contrast = settings.planContrast;
+  params.drafts = settings.drafts;
   params.cfg = float(settings.cfg);
   params.steps = settings.steps;
   params.seed = settings.seed;
