@@ -67,12 +67,16 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
+// Drafts per sample of the drafts variant.
+constexpr int kBenchDrafts = 4;
+
 struct Variant {
   std::string name;
   Method method;
   std::vector<Guide> guides;
   float proposal_guidance = 1;
   PlanContrast contrast = PlanContrast::Unplanned;
+  int drafts = 1;
 };
 
 std::vector<Variant> variants_for(const ModelInfo& info, float weight) {
@@ -90,6 +94,9 @@ std::vector<Variant> variants_for(const ModelInfo& info, float weight) {
     // Against the guides reversed it also samples the diffusion twice.
     variants.push_back({"DGLM " + probes(1) + ", plan guidance 2 vs reversed", Method::Dglm, guides(1), 2,
                         PlanContrast::Opposite});
+    // Drafts decode every sample kBenchDrafts times.
+    variants.push_back({"DGLM " + probes(1) + ", " + std::to_string(kBenchDrafts) + " drafts", Method::Dglm, guides(1),
+                        1, PlanContrast::Unplanned, kBenchDrafts});
     const auto three = std::min<std::size_t>(3, info.probes.size());
     if (three > 1) variants.push_back({"DGLM " + probes(three), Method::Dglm, guides(3)});
   }
@@ -203,6 +210,7 @@ BenchReport run_bench(const std::string& model_directory, const BenchParams& par
     p.guides = variant.guides;
     p.proposal_guidance = variant.proposal_guidance;
     p.contrast = variant.contrast;
+    p.drafts = variant.drafts;
     p.seed = seed;
     return generate_with(variant.method, model, p, {}, token_level);
   };
@@ -350,7 +358,8 @@ std::string bench_markdown(const BenchReport& r, const BenchProvenance& provenan
      << "over the whole matrix so that the ratios compare runs made under the same load. Diffusion runs "
      << r.diffusion_steps << " sampler steps; guided variants use weight " << fixed(r.guide_weight, 1)
      << " per probe; the token-level baseline (FUDGE-style) re-weights the top " << r.token_level_top_k
-     << " next tokens with the encoder and the probe at every step.\n\n## Machine\n\n"
+     << " next tokens with the encoder and the probe at every step; the drafts variant decodes every sample "
+     << kBenchDrafts << " times and keeps one, so its tokens per second count the kept tokens.\n\n## Machine\n\n"
      << header({"what", "value"}, 2) << row({"CPU", r.cpu}) << row({"cores", std::to_string(r.cores)})
      << row({"LibTorch threads", std::to_string(r.threads)})
      << row({"BLAS", r.blas.library_path.empty() ? "not found" : r.blas.library_path})
