@@ -2,16 +2,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Measures the default model as docs/EVALUATION.md and the model card report it: steering judged by classifiers
 # that share no training data with the probes, DGLM against plain AR and token-level control (FUDGE-style),
-# guidance-weight, CFG, sampler-step, sigma^2 and proposal-guidance sweeps, and two-probe composition. Each part writes a Markdown
-# table and a CSV (rewritten after every setting, so a stopped run keeps what it measured); `plots` draws PNGs
-# from the CSVs. Usage, after train-default-model.sh and a release build:
+# guidance-weight, CFG, sampler-step, sigma^2 and proposal-guidance sweeps, drafts, and two-probe composition.
+# Each part writes a Markdown table and a CSV (rewritten after every setting, so a stopped run keeps what it
+# measured); `plots` draws PNGs from the CSVs. Usage, after train-default-model.sh and a release build:
 #   models/recipe/evaluate-default-model.sh [WORK_DIR] [MODEL_DIR] [REPORT_DIR]
 #   (defaults: build/train, models/default, build/eval)
 # Judges: the probes' independent judges (trained on disjoint data, in WORK_DIR/judges) and two lexicon judges
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
 # Environment: EVAL_PARTS (any of steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance
-#   contrast register composition plots; default all),
+#   contrast drafts register composition plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
 #   steered" guidance weight, default 30), SCORER (the fluency scorer's model directory, default one assembled
@@ -25,7 +25,7 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-all_parts="steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast register composition plots"
+all_parts="steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast drafts register composition plots"
 parts=" ${EVAL_PARTS:-$all_parts} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
@@ -152,6 +152,19 @@ want contrast && evaluate contrast "$samples" 20 \
   --setting "topic politics contrast pg3;guide=topic=$w:politics;proposal_guidance=3;contrast=opposite" \
   --setting "positive +50 contrast pg3;guide=sentiment=+50;proposal_guidance=3;contrast=opposite" \
   --setting "negative -50 contrast pg3;guide=sentiment=-50;proposal_guidance=3;contrast=opposite"
+
+# Drafts: the steering protocol with each plan written four times, the most adherent draft kept (adherence is
+# then selected for: judge the steering by the judges' columns), then 2 and 8 drafts for two of its settings.
+want drafts && evaluate drafts "$samples" 20 \
+  --setting "positive, 4 drafts;guide=sentiment=+$w;drafts=4" --setting "negative, 4 drafts;guide=sentiment=-$w;drafts=4" \
+  --setting "unguided, 4 drafts;drafts=4" --setting "avoid offensive, 4 drafts;guide=offensive=-$w;drafts=4" \
+  --setting "topic science, 4 drafts;guide=topic=$w:science;drafts=4" \
+  --setting "topic politics, 4 drafts;guide=topic=$w:politics;drafts=4" \
+  --setting "positive +100, 4 drafts;guide=sentiment=+100;drafts=4"
+want drafts && evaluate drafts-count "$samples" 20 \
+  --setting "positive, 2 drafts;guide=sentiment=+$w;drafts=2" --setting "positive, 8 drafts;guide=sentiment=+$w;drafts=8" \
+  --setting "topic science, 2 drafts;guide=topic=$w:science;drafts=2" \
+  --setting "topic science, 8 drafts;guide=topic=$w:science;drafts=8"
 
 # The register probe alone and composed with positive sentiment, without and with proposal guidance.
 want register && evaluate register "$samples" 20 \

@@ -56,7 +56,7 @@ struct WriteParams {
   // with the proposal's soft prompts and u with soft prompts that carry none of it (noise level sigma^2 = 1), or
   // those of the opposite proposal (GenerateParams::contrast, RewriteParams::opposite_proposal).
   // 1: off, the published method (one decoder pass); above 1 the words follow the proposal, and so the guides,
-  // more closely, at some fluency and diversity; each step then decodes 2K rows (on the default model, 10-20 %
+  // more closely, at some fluency and diversity; each step then decodes 2K rows (on the default model, 5-20 %
   // more time per call: docs/BENCHMARKS.md); 0 writes from u alone.
   float proposal_guidance = 1.0f;
   // Continuations written from each proposal, of which the one that follows it most closely (the highest
