@@ -531,26 +531,35 @@ TEST_F(GeneratorTest, RewriteKeepsTheTokensBeforeThePickAndWritesOn) {
   const int pick = third.alternatives.front().id != third.id ? third.alternatives.front().id
                                                              : third.alternatives.at(1).id;
   const auto params = rewrite_of(p, original, 2, pick);
-  std::vector<std::string> streamed(2);
-  GenerateCallbacks callbacks;
-  callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
-  const auto result = generator.rewrite(params, callbacks);
-  ASSERT_EQ(result.status, Status::Ok);
-  ASSERT_EQ(result.candidates.size(), 2u);
   const std::string kept_text = original.tokens[0].text + original.tokens[1].text;
-  for (std::size_t k = 0; k < 2; ++k) {
-    const auto& c = result.candidates[k];
-    ASSERT_GE(c.tokens.size(), 3u);
-    EXPECT_LE(c.tokens.size(), 10u);
-    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(c.tokens[i].id, params.kept_tokens[i]);
-    EXPECT_EQ(c.text.rfind(kept_text, 0), 0u) << c.text;
-    EXPECT_EQ(streamed[k], c.text) << "kept tokens stream too";
-    for (std::size_t i = 0; i < c.proposal.size(); ++i) EXPECT_NEAR(c.proposal[i], original.proposal[i], 1e-6);
-    EXPECT_EQ(c.probe_scores.size(), 3u);
-    for (const auto& [probe, scores] : c.plan_scores)  // the same plan, read the same
-      for (std::size_t i = 0; i < scores.size(); ++i) EXPECT_NEAR(scores[i], original.plan_scores.at(probe)[i], 1e-5);
-    EXPECT_EQ(c.plan_scores.size(), 3u);
-  }
+  // With drafts too: every draft keeps the tokens, and the closest one is streamed whole.
+  const auto rewritten = [&](int drafts) {
+    auto with_drafts = params;
+    with_drafts.drafts = drafts;
+    std::vector<std::string> streamed(2);
+    GenerateCallbacks callbacks;
+    callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+    const auto result = generator.rewrite(with_drafts, callbacks);
+    EXPECT_EQ(result.status, Status::Ok);
+    EXPECT_EQ(result.candidates.size(), 2u);
+    for (std::size_t k = 0; k < result.candidates.size(); ++k) {
+      const auto& c = result.candidates[k];
+      EXPECT_GE(c.tokens.size(), 3u);
+      EXPECT_LE(c.tokens.size(), 10u);
+      for (std::size_t i = 0; i < 3 && i < c.tokens.size(); ++i) EXPECT_EQ(c.tokens[i].id, params.kept_tokens[i]);
+      EXPECT_EQ(c.text.rfind(kept_text, 0), 0u) << c.text;
+      EXPECT_EQ(streamed[k], c.text) << "kept tokens stream too";
+      for (std::size_t i = 0; i < c.proposal.size(); ++i) EXPECT_NEAR(c.proposal[i], original.proposal[i], 1e-6);
+      EXPECT_EQ(c.probe_scores.size(), 3u);
+      for (const auto& [probe, scores] : c.plan_scores)  // the same plan, read the same
+        for (std::size_t i = 0; i < scores.size(); ++i) EXPECT_NEAR(scores[i], original.plan_scores.at(probe)[i], 1e-5);
+      EXPECT_EQ(c.plan_scores.size(), 3u);
+    }
+    return result;
+  };
+  const auto result = rewritten(1);
+  ASSERT_EQ(result.candidates.size(), 2u);
+  rewritten(3);
   EXPECT_EQ(generator.rewrite(params).candidates[0].text, result.candidates[0].text) << "same seed, same text";
 }
 
