@@ -162,8 +162,8 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
   drafts_->setRange(1, dglm::kMaxDrafts);
   drafts_->setAccessibleName(tr("drafts per continuation"));
   drafts_->setToolTip(tr("Write each plan this many times and show the version that follows it most closely: the "
-                         "sliders show more, without less fluent words. Each draft takes one more decoding; "
-                         "1 is off, the method as published."));
+                         "sliders show more, without less fluent words. Each draft takes one more decoding, and "
+                         "the words appear once the drafts are compared; 1 is off, the method as published."));
   form->addRow(tr("Drafts"), drafts_);
 
   samples_ = new QSpinBox;
