@@ -55,9 +55,8 @@ struct GenerationSettings {
   bool operator==(const GenerationSettings& other) const {
     return samples == other.samples && maxNewTokens == other.maxNewTokens && sigma2 == other.sigma2 &&
            proposalGuidance == other.proposalGuidance && planContrast == other.planContrast && drafts == other.drafts &&
-           cfg == other.cfg &&
-           steps == other.steps && seed == other.seed && temperature == other.temperature && topP == other.topP &&
-           repetitionPenalty == other.repetitionPenalty && guides == other.guides;
+           cfg == other.cfg && steps == other.steps && seed == other.seed && temperature == other.temperature &&
+           topP == other.topP && repetitionPenalty == other.repetitionPenalty && guides == other.guides;
   }
   bool operator!=(const GenerationSettings& other) const { return !(*this == other); }
 };
