@@ -154,7 +154,8 @@ want contrast && evaluate contrast "$samples" 20 \
   --setting "negative -50 contrast pg3;guide=sentiment=-50;proposal_guidance=3;contrast=opposite"
 
 # Drafts: the steering protocol with each plan written four times, the most adherent draft kept (adherence is
-# then selected for: judge the steering by the judges' columns), then 2 and 8 drafts for two of its settings.
+# then selected for: judge the steering by the judges' columns), then 2 and 8 drafts for two of its settings, and
+# sentiment with drafts and proposal guidance 2.
 want drafts && evaluate drafts "$samples" 20 \
   --setting "positive, 4 drafts;guide=sentiment=+$w;drafts=4" --setting "negative, 4 drafts;guide=sentiment=-$w;drafts=4" \
   --setting "unguided, 4 drafts;drafts=4" --setting "avoid offensive, 4 drafts;guide=offensive=-$w;drafts=4" \
@@ -165,6 +166,10 @@ want drafts && evaluate drafts-count "$samples" 20 \
   --setting "positive, 2 drafts;guide=sentiment=+$w;drafts=2" --setting "positive, 8 drafts;guide=sentiment=+$w;drafts=8" \
   --setting "topic science, 2 drafts;guide=topic=$w:science;drafts=2" \
   --setting "topic science, 8 drafts;guide=topic=$w:science;drafts=8"
+want drafts && evaluate drafts-plan-guidance "$samples" 20 \
+  --setting "positive, 4 drafts, pg2;guide=sentiment=+$w;drafts=4;proposal_guidance=2" \
+  --setting "positive, 4 drafts, contrast pg2;guide=sentiment=+$w;drafts=4;proposal_guidance=2;contrast=opposite" \
+  --setting "negative, 4 drafts, contrast pg2;guide=sentiment=-$w;drafts=4;proposal_guidance=2;contrast=opposite"
 
 # The register probe alone and composed with positive sentiment, without and with proposal guidance.
 want register && evaluate register "$samples" 20 \
