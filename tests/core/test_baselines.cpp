@@ -43,8 +43,7 @@ std::vector<std::string> texts_of(const GenerateResult& result) {
 
 TEST_F(BaselinesTest, AutoregressiveFillsTheSameResultTypesAsTheGenerator) {
   std::vector<std::string> streamed(3);
-  GenerateCallbacks callbacks;
-  callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+  const auto callbacks = streaming_into(streamed);
   const auto result = generate_autoregressive(*model_, params(), callbacks);
   ASSERT_EQ(result.status, Status::Ok);
   ASSERT_EQ(result.candidates.size(), 3u);

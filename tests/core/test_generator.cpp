@@ -74,8 +74,7 @@ TEST_F(GeneratorTest, MaxNewTokensIsTheLongestRequestAccepted) {
 TEST_F(GeneratorTest, ProducesKCandidatesWithConsistentTokensPerplexityAndScores) {
   Generator generator(*model_);
   std::vector<std::string> streamed(3);
-  GenerateCallbacks callbacks;
-  callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+  const auto callbacks = streaming_into(streamed);
   const auto result = generator.run(small_params(), callbacks);
   ASSERT_EQ(result.status, Status::Ok);
   ASSERT_EQ(result.candidates.size(), 3u);
@@ -197,8 +196,7 @@ TEST_F(GeneratorTest, DraftsReturnOneStreamedCandidatePerProposal) {
   p.samples = 2;
   p.drafts = 4;
   std::vector<std::string> streamed(2);
-  GenerateCallbacks callbacks;
-  callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+  const auto callbacks = streaming_into(streamed);
   const auto drafted = generator.run(p, callbacks);
   ASSERT_EQ(drafted.candidates.size(), 2u);
   EXPECT_GE(drafted.times.first_token_s, drafted.times.decode_s) << "the first token streams after every draft";
@@ -537,8 +535,7 @@ TEST_F(GeneratorTest, RewriteKeepsTheTokensBeforeThePickAndWritesOn) {
     auto with_drafts = params;
     with_drafts.drafts = drafts;
     std::vector<std::string> streamed(2);
-    GenerateCallbacks callbacks;
-    callbacks.token = [&](int sample, const Token& token) { streamed.at(static_cast<std::size_t>(sample)) += token.text; };
+    const auto callbacks = streaming_into(streamed);
     const auto result = generator.rewrite(with_drafts, callbacks);
     EXPECT_EQ(result.status, Status::Ok);
     EXPECT_EQ(result.candidates.size(), 2u);

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "dglm/error.h"
+#include "dglm/generator.h"
 
 namespace dglm::test {
 
@@ -33,6 +35,15 @@ void expect_invalid_argument(Fn&& fn) {
   } catch (const Error& error) {
     EXPECT_EQ(error.kind(), ErrorKind::InvalidArgument) << error.what();
   }
+}
+
+// Callbacks that append each streamed token's text to texts[sample] (sized by the caller: at() checks the index).
+inline GenerateCallbacks streaming_into(std::vector<std::string>& texts) {
+  GenerateCallbacks callbacks;
+  callbacks.token = [&texts](int sample, const Token& token) {
+    texts.at(static_cast<std::size_t>(sample)) += token.text;
+  };
+  return callbacks;
 }
 
 }  // namespace dglm
