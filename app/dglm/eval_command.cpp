@@ -142,8 +142,9 @@ Subcommand add_eval_command(CLI::App& app) {
   cmd->add_option("--save-prompts", o->save_prompts, "write the prompts used as JSON lines");
   cmd->add_option("--setting", o->settings,
                   "LABEL;method=dglm|ar|fudge;sigma2=S;proposal_guidance=G;contrast=unplanned|opposite;drafts=N;cfg=W;steps=T;"
-                  "guide=PROBE=WEIGHT[:CLASS];temperature=T;top_p=P "
-                  "(repeatable; default: one plain DGLM setting)");
+                  "guide=PROBE=WEIGHT[:CLASS];temperature=T;top_p=P;plans=FILE.csv:LABEL "
+                  "(repeatable; default: one plain DGLM setting; plans: write from the embeddings of the CSV's texts "
+                  "of that label instead of diffusion samples)");
   cmd->add_option("--judge", o->judges, "NAME=PROBE_PATH_WITHOUT_EXTENSION: an independent classifier (repeatable)");
   cmd->add_option("--lexicon-judge", o->lexicon_judges,
                   "NAME=LEXICON.json: a judge that sums word scores (sentiment lexicon, profanity list; repeatable)");

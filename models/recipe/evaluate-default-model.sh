@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Measures the default model as docs/EVALUATION.md and the model card report it: steering judged by classifiers
 # that share no training data with the probes, DGLM against plain AR and token-level control (FUDGE-style),
-# guidance-weight, CFG, sampler-step, sigma^2 and proposal-guidance sweeps, drafts, and two-probe composition.
+# guidance-weight, CFG, sampler-step, sigma^2 and proposal-guidance sweeps, drafts, two-probe composition, and how
+# far the words follow plans that are the embeddings of real texts of each class.
 # Each part writes a Markdown table and a CSV (rewritten after every setting, so a stopped run keeps what it
 # measured); `plots` draws PNGs from the CSVs. Usage, after train-default-model.sh and a release build:
 #   models/recipe/evaluate-default-model.sh [WORK_DIR] [MODEL_DIR] [REPORT_DIR]
@@ -11,7 +12,7 @@
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
 # Environment: EVAL_PARTS (any of steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance
-#   contrast drafts register composition plots; default all),
+#   contrast drafts register composition real-plans plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
 #   steered" guidance weight, default 30), SCORER (the fluency scorer's model directory, default one assembled
@@ -25,7 +26,7 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-all_parts="steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast drafts register composition plots"
+all_parts="steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast drafts register composition real-plans plots"
 parts=" ${EVAL_PARTS:-$all_parts} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
@@ -183,6 +184,20 @@ want composition && evaluate composition "$sweep" 20 \
   --setting "science + positive;guide=topic=$w:science;guide=sentiment=+$w" \
   --setting "science + avoid offensive;guide=topic=$w:science;guide=offensive=-$w" \
   --setting "politics + avoid offensive;guide=topic=$w:politics;guide=offensive=-$w"
+
+# Plans that are the embeddings of the probes' held-out texts of one class, not steered samples: how much of what a
+# plan says reaches the words when the plan is the meaning of real text (a yardstick for the steering rows), beside
+# the unguided row and, for sentiment, at plan guidance 3.
+want real-plans && evaluate real-plans "$samples" 20 \
+  --setting "unguided" \
+  --setting "positive reviews;plans=$lexicons/sentiment-heldout.csv:positive" \
+  --setting "negative reviews;plans=$lexicons/sentiment-heldout.csv:negative" \
+  --setting "positive reviews pg3;plans=$lexicons/sentiment-heldout.csv:positive;proposal_guidance=3" \
+  --setting "negative reviews pg3;plans=$lexicons/sentiment-heldout.csv:negative;proposal_guidance=3" \
+  --setting "offensive;plans=$lexicons/offensive-heldout.csv:offensive" \
+  --setting "clean;plans=$lexicons/offensive-heldout.csv:clean" \
+  --setting "science;plans=$lexicons/topic-heldout.csv:science" \
+  --setting "politics;plans=$lexicons/topic-heldout.csv:politics"
 
 if want plots; then
   draw() { [ -f "$out/$1.csv" ] && "$plot" "$out/$1.csv" "${@:2}"; }

@@ -39,6 +39,10 @@ TEST(EvalSetting, ParsesEveryKey) {
   EXPECT_EQ(s.params.guides[1].target_class, "science");
   EXPECT_FLOAT_EQ(s.params.decoding.top_p, 0.95f);
   EXPECT_EQ(parse_eval_setting("ar;method=ar", defaults).method, Method::Autoregressive);
+  EXPECT_TRUE(s.plans.csv.empty());
+  const auto planned = parse_eval_setting("real;plans=data/a:b.csv:very positive", defaults);
+  EXPECT_EQ(planned.plans.csv, "data/a:b.csv");
+  EXPECT_EQ(planned.plans.label, "very positive");
 }
 
 TEST(EvalSetting, RejectsMalformedSpecsNamingTheKey) {
@@ -57,6 +61,11 @@ TEST(EvalSetting, RejectsMalformedSpecsNamingTheKey) {
   EXPECT_EQ(field_of("x;colour=blue"), "colour");
   EXPECT_EQ(field_of("x;guide=sentiment"), "guide");
   EXPECT_EQ(field_of("x;contrast=reversed"), "contrast");
+  EXPECT_EQ(field_of("x;plans=reviews.csv"), "plans");  // no label
+  EXPECT_EQ(field_of("x;plans=reviews.csv:"), "plans");
+  EXPECT_EQ(field_of("x;plans=reviews.csv:positive;guide=sentiment=4"), "plans");  // plans replace the steering
+  EXPECT_EQ(field_of("x;method=ar;plans=reviews.csv:positive"), "plans");
+  EXPECT_EQ(field_of("x;plans=C:/data/reviews.csv:positive"), "accepted");
   EXPECT_EQ(field_of("x;nokey"), "(none)");
   EXPECT_THROW(parse_eval_setting("x;method=beam", d), Error);
 }
@@ -150,6 +159,52 @@ TEST(Evaluate, MeasuresEverySampleOfEveryPromptWithJudges) {
   expect_invalid_argument([&] { evaluate_setting(model, model, prompts, parse_eval_setting("x", defaults), options); });
 }
 
+TEST(Evaluate, WritesFromTheEmbeddingsOfPlanTexts) {
+  const auto dir = test::temp_dir() + "/tiny-plans";
+  make_tiny_model(dir, 5);
+  auto model = Model::open(dir);
+  const auto prompts = make_eval_prompts(model, DGLM_TEST_DATA_DIR "/eval-corpus.txt", 2, 12, 6, 1);
+  GenerateParams defaults;
+  defaults.samples = 3;
+  defaults.max_new_tokens = 6;
+  const auto csv = test::temp_dir() + "/plans.csv";
+  write_file_atomic(csv, "text,label\n\"The food was great, and cheap.\",positive\nI loved every minute,positive\n"
+                         "Cold soup and a rude waiter,negative\n");
+  EvalOptions options;
+  options.judges["sentiment"] = dir + "/probes/sentiment";
+  auto measure = [&](const std::string& spec) {
+    return evaluate_setting(model, model, prompts, parse_eval_setting(spec, defaults), options);
+  };
+  const auto positive = measure("positive;sigma2=0;plans=" + csv + ":positive");
+  ASSERT_EQ(positive.continuations.size(), 6u);
+  for (const auto& text : positive.continuations) {
+    EXPECT_GE(text.adherence, -1);  // every text has a plan, as DGLM's do
+    EXPECT_LE(text.adherence, 1);
+  }
+  EXPECT_GE(positive.adherence_chance, -1);
+  // Written again, the same texts; from other plans, other texts.
+  auto texts = [](const EvalRow& row) {
+    std::vector<std::string> out;
+    for (const auto& t : row.continuations) out.push_back(t.text);
+    return out;
+  };
+  EXPECT_EQ(texts(measure("again;sigma2=0;plans=" + csv + ":positive")), texts(positive));
+  const auto negative = measure("negative;sigma2=0;plans=" + csv + ":negative");
+  EXPECT_NE(texts(negative), texts(positive));
+  // One plan text: every proposal is its embedding, so the judge reads all of them as one class.
+  const auto one_plan = negative.judged.at("sentiment@proposal");
+  EXPECT_TRUE(one_plan == (std::vector<double>{1, 0}) || one_plan == (std::vector<double>{0, 1}));
+
+  try {
+    measure("x;plans=" + csv + ":neutral");
+    FAIL() << "a label no row has";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().file, csv);
+    EXPECT_EQ(e.where().field, "label");
+  }
+  EXPECT_THROW(measure("x;plans=" + test::temp_dir() + "/missing.csv:positive"), Error);
+}
+
 TEST(LexiconJudge, SumsWordScoresWithNegationAndLongestPhrases) {
   const LexiconJudge judge({{"good", 3}, {"bad", -3}, {"no fun", -3}, {"fun", 4}, {"can't stand", -3}},
                            {"not", "don't"}, "positive", "neutral", "negative");
@@ -233,19 +288,25 @@ TEST(EvalCsv, OneRowPerMeasuredSettingWithParametersAndMetrics) {
   using Fields = std::vector<std::string>;
   ASSERT_EQ(records.size(), 4u);
   EXPECT_EQ(records[0], (Fields{"label", "method", "sigma2", "proposal_guidance", "contrast", "drafts", "cfg", "steps",
-                                "temperature", "top_p", "guides", "guide_weight", "guide:sentiment", "guide:topic:science", "guide:length", "texts",
+                                "temperature", "top_p", "guides", "guide_weight", "plans", "guide:sentiment", "guide:topic:science", "guide:length", "texts",
                                 "scorer_perplexity", "dist3", "div", "adherence", "adherence_chance", "mauve", "mauve_se",
                                 "judge-sentiment:negative", "judge-sentiment:positive"}));
-  EXPECT_EQ(records[1], (Fields{"plain", "dglm", "0.05", "1", "unplanned", "1", "1", "4", "1", "0.9", "", "", "", "", "", "8", "41.25",
+  EXPECT_EQ(records[1], (Fields{"plain", "dglm", "0.05", "1", "unplanned", "1", "1", "4", "1", "0.9", "", "", "", "", "", "", "8", "41.25",
                                 "0.9", "0.5", "0.125", "-0.5", "0.75", "0.02", "0.25", "0.75"}));
   EXPECT_EQ(records[2], (Fields{"steer, \"strong\"", "dglm", "0.2", "3", "opposite", "4", "1", "4", "1", "0.9", "sentiment + topic:science",
-                                "", "4", "-2", "", "8", "41.25", "0.9", "0.5", "0.125", "-0.5", "", "", "0.25", "0.75"}));
-  EXPECT_EQ(records[3], (Fields{"ar", "ar", "0.05", "1", "unplanned", "1", "1", "4", "1", "0.95", "", "", "", "", "", "8", "30", "0.8",
+                                "", "", "4", "-2", "", "8", "41.25", "0.9", "0.5", "0.125", "-0.5", "", "", "0.25", "0.75"}));
+  EXPECT_EQ(records[3], (Fields{"ar", "ar", "0.05", "1", "unplanned", "1", "1", "4", "1", "0.95", "", "", "", "", "", "", "8", "30", "0.8",
                                 "0.4", "", "", "", "", "", ""}));
   // A single guide's weight also lands in guide_weight, the x axis of sweeps over several probes.
   EvalRow length = plain;
   length.label = settings[3].label;
-  EXPECT_NE(eval_csv(settings, {plain, steer, ar, length}).find("\nnot measured yet,dglm,0.05,1,unplanned,1,1,4,1,0.9,length,1,,,1,"),
+  EXPECT_NE(eval_csv(settings, {plain, steer, ar, length}).find("\nnot measured yet,dglm,0.05,1,unplanned,1,1,4,1,0.9,length,1,,,,1,"),
+            std::string::npos);
+  // Plan texts are named as FILE:LABEL.
+  const std::vector<EvalSetting> planned{parse_eval_setting("real;plans=data/reviews.csv:positive", d)};
+  EvalRow real = plain;
+  real.label = "real";
+  EXPECT_NE(eval_csv(planned, {real}).find("\nreal,dglm,0.05,1,unplanned,1,1,4,1,0.9,,,data/reviews.csv:positive,8,"),
             std::string::npos);
 }
 

@@ -27,14 +27,22 @@ std::vector<EvalPrompt> make_eval_prompts(const Model& model, const std::string&
 std::vector<EvalPrompt> read_eval_prompts(const std::string& path);
 void write_eval_prompts(const std::string& path, const std::vector<EvalPrompt>& prompts);
 
+// Texts whose embeddings stand in for the diffusion's proposals: how far the decoder writes what a plan says
+// when the plan is the meaning of real text of a known class, not a steered sample.
+struct PlanTexts {
+  std::string csv;    // a CSV file with "text" and "label" columns (a probe's data); empty: plans are sampled
+  std::string label;  // the rows whose label this is
+};
+
 struct EvalSetting {
   std::string label;
   Method method = Method::Dglm;
   GenerateParams params;  // prefix and seed are set per prompt
+  PlanTexts plans;
 };
 
 // "LABEL;method=dglm;sigma2=0.05;proposal_guidance=1;contrast=unplanned;drafts=1;cfg=1;steps=10;guide=sentiment=+4;
-//  guide=topic=2:science;temperature=1;top_p=0.9"
+//  guide=topic=2:science;temperature=1;top_p=0.9;plans=FILE.csv:LABEL"
 // Throws Error(InvalidArgument) naming the key.
 EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& defaults);
 
@@ -68,7 +76,9 @@ struct EvalOptions {
   std::uint64_t seed = 0;
 };
 
-// Generates params.samples continuations for every prompt with the setting and measures them. The scorer is
+// Generates params.samples continuations for every prompt with the setting and measures them. With plan texts
+// (DGLM, no guides) each continuation is written (Generator::rewrite) from the embedding of the next row of the
+// label, in file order, re-noised at sigma^2, instead of from a diffusion sample. The scorer is
 // another model directory's decoder and encoder (perplexity and MAUVE features); judges are loaded into
 // `model` under their names, lexicon judges read the continuations' words. progress(fraction) may return false to cancel (Error(Cancelled)).
 EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<EvalPrompt>& prompts,
@@ -77,7 +87,8 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
 
 // rows[i] measured settings[i] (rows may be fewer: a run still going). One CSV record per row: its setting's
 // parameters (label, method, sigma2, proposal_guidance, contrast, drafts, cfg, steps, temperature, top_p; guides: the
-// steered "probe[:class]" joined by " + "; guide_weight: the weight when there is exactly one guide;
+// steered "probe[:class]" joined by " + "; guide_weight: the weight when there is exactly one guide; plans:
+// "FILE.csv:LABEL" or empty;
 // "guide:PROBE[:CLASS]": the weight of each guide of any setting), then the metrics (texts, scorer_perplexity,
 // dist3, div, adherence, adherence_chance, mauve, mauve_se; "judge-NAME:CLASS": the fraction judged that class).
 // Cells not measured or not set are empty, so that plotting a column over a sweep skips the rows outside it.

@@ -53,18 +53,35 @@ double scorer_perplexity(Model::Impl& scorer, const std::string& prefix, const s
   return perplexity(token_logprobs);
 }
 
-FeatureMatrix features(Model::Impl& model, const std::vector<std::string>& texts) {
-  FeatureMatrix m;
+// Unit embeddings [N, D] of the texts, on the CPU, in batches of 64.
+torch::Tensor embed_all(Model::Impl& model, const std::vector<std::string>& texts) {
   std::vector<torch::Tensor> rows;
   for (std::size_t start = 0; start < texts.size(); start += 64)
     rows.push_back(model.embed({texts.begin() + static_cast<std::ptrdiff_t>(start),
                                 texts.begin() + static_cast<std::ptrdiff_t>(std::min(start + 64, texts.size()))},
-                               false).to(torch::kCPU));
-  const auto all = torch::cat(rows, 0).contiguous();
+                               false).to(torch::kCPU, torch::kFloat));
+  return torch::cat(rows, 0).contiguous();
+}
+
+FeatureMatrix features(Model::Impl& model, const std::vector<std::string>& texts) {
+  FeatureMatrix m;
+  const auto all = embed_all(model, texts);
   m.rows = static_cast<std::size_t>(all.size(0));
   m.cols = static_cast<std::size_t>(all.size(1));
   m.values.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
   return m;
+}
+
+// The unit embeddings [N, D] of the plan texts, in file order.
+torch::Tensor plan_embeddings(Model::Impl& model, const PlanTexts& plans) {
+  const auto csv = read_labelled_csv(plans.csv, "text", "label");
+  std::vector<std::string> texts;
+  for (std::size_t i = 0; i < csv.data.texts.size(); ++i)
+    if (csv.data.labels[i] == plans.label) texts.push_back(csv.data.texts[i]);
+  if (texts.empty())
+    throw Error(ErrorKind::InvalidArgument, "no row is labelled '" + plans.label + "'",
+                Location{plans.csv, 0, 0, "label"});
+  return embed_all(model, texts);
 }
 
 float parse_number(const std::string& key, const std::string& value) {
@@ -177,7 +194,13 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
     else if (key == "steps") p.steps = static_cast<int>(parse_number(key, value));
     else if (key == "temperature") p.decoding.temperature = parse_number(key, value);
     else if (key == "top_p") p.decoding.top_p = parse_number(key, value);
-    else if (key == "guide") {
+    else if (key == "plans") {
+      // FILE:LABEL; the last colon separates them, so that a path may hold colons.
+      const auto colon = value.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == value.size())
+        throw Error(ErrorKind::InvalidArgument, "expected FILE.csv:LABEL, got '" + value + "'", Location{{}, 0, 0, key});
+      setting.plans = {value.substr(0, colon), value.substr(colon + 1)};
+    } else if (key == "guide") {
       // PROBE=WEIGHT[:CLASS]
       const auto weight_at = value.find('=');
       if (weight_at == std::string::npos)
@@ -189,10 +212,13 @@ EvalSetting parse_eval_setting(const std::string& spec, const GenerateParams& de
     } else {
       throw Error(ErrorKind::InvalidArgument,
                   "unknown key (method, sigma2, proposal_guidance, contrast, drafts, cfg, steps, temperature, top_p, "
-                  "guide)",
+                  "guide, plans)",
                   Location{{}, 0, 0, key});
     }
   }
+  if (!setting.plans.csv.empty() && (setting.method != Method::Dglm || !setting.params.guides.empty()))
+    throw Error(ErrorKind::InvalidArgument, "plan texts stand in for DGLM's proposals: no guide, no other method",
+                Location{{}, 0, 0, "plans"});
   return setting;
 }
 
@@ -231,17 +257,36 @@ EvalRow evaluate_setting(Model& model, const Model& scorer, const std::vector<Ev
   auto argmax = [](const auto& scores) {
     return static_cast<std::size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
   };
-  for (std::size_t i = 0; i < prompts.size(); ++i) {
-    if (progress && !progress(static_cast<float>(i) / static_cast<float>(prompts.size())))
-      throw Error(ErrorKind::Cancelled, "evaluation cancelled");
+  const auto plans = setting.plans.csv.empty() ? torch::Tensor() : plan_embeddings(m, setting.plans);
+  std::size_t next_plan = 0;
+  Generator generator(model);
+  // Prompt i's continuations: from the setting, or one from each of the next plan texts (cycling through them).
+  auto write = [&](std::size_t i) {
     auto params = setting.params;
     params.prefix = prompts[i].prefix;
     params.seed = options.seed + i;
-    const auto result = generate_with(setting.method, model, params);
+    if (!plans.defined()) return generate_with(setting.method, model, params).candidates;
+    std::vector<Candidate> candidates;
+    RewriteParams rewrite;
+    static_cast<WriteParams&>(rewrite) = params;
+    rewrite.samples = 1;
+    for (int k = 0; k < params.samples; ++k, ++next_plan) {
+      const auto plan = plans[static_cast<int64_t>(next_plan % static_cast<std::size_t>(plans.size(0)))];
+      rewrite.proposal.assign(plan.data_ptr<float>(), plan.data_ptr<float>() + plan.numel());
+      rewrite.seed = params.seed + static_cast<std::uint64_t>(k) * prompts.size();
+      candidates.push_back(generator.rewrite(rewrite).candidates.at(0));
+    }
+    return candidates;
+  };
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    if (progress && !progress(static_cast<float>(i) / static_cast<float>(prompts.size())))
+      throw Error(ErrorKind::Cancelled, "evaluation cancelled");
+    const auto candidates = write(i);
     std::vector<std::string> texts;
-    for (const auto& c : result.candidates) {
+    for (const auto& c : candidates) {
       texts.push_back(c.text);
-      row.continuations.push_back({i, c.text, scorer_perplexity(s, params.prefix, c.text), c.adherence.value_or(-2.0)});
+      row.continuations.push_back(
+          {i, c.text, scorer_perplexity(s, prompts[i].prefix, c.text), c.adherence.value_or(-2.0)});
       for (const auto& [judge, scores] : c.probe_scores)
         if (options.judges.count(judge)) vote(judge, m.probes.at(judge).classes, argmax(scores));
       // What the probe judges read in the proposal, to compare with what they read in the text.
@@ -302,7 +347,7 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
       for (const auto& c : classes) append_new(judge_classes, {judge, c});
 
   std::vector<std::string> header{"label", "method", "sigma2", "proposal_guidance", "contrast", "drafts", "cfg",
-                                  "steps", "temperature", "top_p", "guides", "guide_weight"};
+                                  "steps", "temperature", "top_p", "guides", "guide_weight", "plans"};
   for (const auto& guide : guides) header.push_back("guide:" + guide);
   header.insert(header.end(),
                 {"texts", "scorer_perplexity", "dist3", "div", "adherence", "adherence_chance", "mauve", "mauve_se"});
@@ -320,7 +365,8 @@ std::string eval_csv(const std::vector<EvalSetting>& settings, const std::vector
                                     std::to_string(p.drafts), csv_number(p.cfg),
                                     std::to_string(p.steps), csv_number(p.decoding.temperature),
                                     csv_number(p.decoding.top_p), names,
-                                    p.guides.size() == 1 ? csv_number(p.guides[0].weight) : ""};
+                                    p.guides.size() == 1 ? csv_number(p.guides[0].weight) : "",
+                                    setting.plans.csv.empty() ? "" : setting.plans.csv + ":" + setting.plans.label};
     for (const auto& name : guides) {
       const auto guide =
           std::find_if(p.guides.begin(), p.guides.end(), [&](const Guide& g) { return guide_name(g) == name; });
