@@ -290,6 +290,9 @@ Subcommand add_train_commands(CLI::App& app) {
   train_joint_cmd->add_option("--decoder", o->decoder_weights, "pre-trained decoder.safetensors")->required();
   train_joint_cmd->add_option("--init-prompt-generator", o->joint_options.prompt_generator_init,
                               "start the prompt generator from these weights (a warm start; default: fresh)");
+  train_joint_cmd->add_option("--wrong-plan-weight", o->joint_options.wrong_plan_weight,
+                              "reward following the plan: weight of softplus(own-plan loss - another plan's loss)")
+      ->capture_default_str();
   add_training_options(train_joint_cmd, o->train_params, o->no_resume, o->device);
 
   auto* train_diffusion_cmd = train->add_subcommand("diffusion", "Train the diffusion network on embedding pairs, "

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -505,6 +506,24 @@ TEST(TrainJoint, WarmStartsThePromptGeneratorFromTheGivenWeights) {
   params.output_dir = test::temp_dir();
   const auto fresh = train_joint(f.config, trained.at(1), s.train_pairs, s.valid_pairs, s.stats, params);
   EXPECT_NE(first_difference(fresh.weights_paths.at(0), trained.at(0)), "");
+}
+
+// The wrong-plan term: at the first step (same seed, same weights as the plain run) it adds weight x a x
+// softplus(own-plan loss - another plan's loss), about weight x a x ln 2 while plans barely matter, and it changes
+// what is learned.
+TEST(TrainJoint, AWrongPlanTermIsAddedWithItsWeightAndChangesTheWeights) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  JointTrainOptions options;
+  options.wrong_plan_weight = 3;
+  std::vector<double> losses;
+  const auto rewarded = train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
+                                    tiny_params(test::temp_dir(), 60), options, record(losses));
+  ASSERT_TRUE(rewarded.finished);
+  const double added = losses.at(0) - s.joint_losses.at(0);
+  EXPECT_GT(added, 0);
+  EXPECT_LT(added, 3 * std::log(2.0) * 1.05);
+  EXPECT_NE(first_difference(rewarded.weights_paths.at(1), s.joint.weights_paths.at(1)), "");
 }
 
 TEST(TrainJoint, RejectsStatisticsOfAnotherLatentSize) {

@@ -134,6 +134,9 @@ struct JointTrainOptions {
   // Non-empty: start the prompt generator from this prompt_generator.safetensors (with decoder_weights of the same
   // model: a warm start after a change of encoder, whose embeddings the prompt generator must learn again).
   std::string prompt_generator_init;
+  // Above 0: adds this times softplus(loss with the pair's own plan - loss with another pair's plan), weighted by the
+  // plan's signal fraction a, so that the decoder learns to write what its plan says (0: the published objective).
+  double wrong_plan_weight = 0;
 };
 TrainResult train_joint(const std::string& config_path, const std::string& decoder_weights,
                         const std::string& train_pairs, const std::string& valid_pairs, const std::string& stats_path,

@@ -18,6 +18,8 @@
 namespace dglm {
 namespace {
 
+namespace F = torch::nn::functional;
+
 // A pair file ready for batches of one prefix length: pairs ordered by prefix length, and the standardised
 // continuation embeddings.
 struct JointData {
@@ -45,22 +47,36 @@ struct JointModel {
   nn::Decoder& decoder;
   torch::Device device;
 
-  // Mean next-token cross-entropy of the continuations of pairs `index`, their prefixes cut to the last m tokens,
-  // the proposal noised to a [B] with eps [B, D].
-  torch::Tensor loss(const JointData& data, const torch::Tensor& index, int64_t m, const torch::Tensor& a,
-                     const torch::Tensor& eps) const {
+  // Next-token logits [B, C, V] for the continuations [B, C] of pairs `index`, their prefixes cut to the last m
+  // tokens, written from the proposals of pairs `plans` noised to a [B] with eps [B, D].
+  std::pair<torch::Tensor, torch::Tensor> predict(const JointData& data, const torch::Tensor& index,
+                                                  const torch::Tensor& plans, int64_t m, const torch::Tensor& a,
+                                                  const torch::Tensor& eps) const {
     const auto batch = index.size(0);
     const auto prefix_columns = data.pairs.prefix_lengths.index_select(0, index).unsqueeze(1) - m + torch::arange(m);
     const auto prefix = data.pairs.prefix_ids.index_select(0, index).gather(1, prefix_columns);
     const auto context = torch::cat({torch::full({batch, 1}, data.pairs.bos_id, torch::kInt64), prefix}, 1);
     const auto continuation = data.pairs.continuation_ids.index_select(0, index).to(device);
-    const auto soft = pipeline::soft_prompts(prompt, data.x.index_select(0, index).to(device), eps.to(device),
+    const auto soft = pipeline::soft_prompts(prompt, data.x.index_select(0, plans).to(device), eps.to(device),
                                              a.to(device));
     const auto input = pipeline::decoder_input(decoder, context.to(device), soft, continuation.slice(1, 0, -1));
     // The last soft prompt predicts the first continuation token, each continuation token the next.
-    const auto C = continuation.size(1);
-    const auto logits = decoder->forward(input).slice(1, input.size(1) - C);
-    return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), continuation.reshape(-1));
+    return {decoder->forward(input).slice(1, input.size(1) - continuation.size(1)), continuation};
+  }
+  // Mean next-token cross-entropy of the continuations of pairs `index`, each written from its own proposal.
+  torch::Tensor loss(const JointData& data, const torch::Tensor& index, int64_t m, const torch::Tensor& a,
+                     const torch::Tensor& eps) const {
+    const auto [logits, continuation] = predict(data, index, index, m, a, eps);
+    return F::cross_entropy(logits.reshape({-1, logits.size(-1)}), continuation.reshape(-1));
+  }
+  // The same per pair [B], from the proposals of pairs `plans`.
+  torch::Tensor pair_losses(const JointData& data, const torch::Tensor& index, const torch::Tensor& plans, int64_t m,
+                            const torch::Tensor& a, const torch::Tensor& eps) const {
+    const auto [logits, continuation] = predict(data, index, plans, m, a, eps);
+    return F::cross_entropy(logits.reshape({-1, logits.size(-1)}), continuation.reshape(-1),
+                            F::CrossEntropyFuncOptions().reduction(torch::kNone))
+        .view_as(continuation)
+        .mean(1);
   }
 };
 
@@ -99,7 +115,14 @@ TrainResult train_joint(const std::string& config_path, const std::string& decod
         const auto index = train.draw(m, batch, rng);
         const auto a = diffusion::alpha_bar_shifted(torch::rand({batch}, rng), diffusion::kDecoderNoiseShift);
         const auto eps = torch::randn({batch, D}, rng);
-        return train::StepOutput{model.loss(train, index, m, a, eps), static_cast<double>(batch * C)};
+        const auto items = static_cast<double>(batch * C);
+        if (options.wrong_plan_weight <= 0) return train::StepOutput{model.loss(train, index, m, a, eps), items};
+        // The same continuations written from other pairs' plans should be less likely than from their own: this
+        // rewards a decoder that follows the plan, in proportion to how much of the plan the noise leaves.
+        const auto own = model.pair_losses(train, index, index, m, a, eps);
+        const auto wrong = model.pair_losses(train, index, index.roll(1), m, a, eps);
+        const auto reward = (a.to(own.device()) * torch::softplus(own - wrong)).mean();
+        return train::StepOutput{own.mean() + options.wrong_plan_weight * reward, items};
       },
       progress);
   if (!result.finished) return result;
