@@ -121,8 +121,8 @@ TrainResult train_joint(const std::string& config_path, const std::string& decod
         // rewards a decoder that follows the plan, in proportion to how much of the plan the noise leaves.
         const auto own = model.pair_losses(train, index, index, m, a, eps);
         const auto wrong = model.pair_losses(train, index, index.roll(1), m, a, eps);
-        const auto reward = (a.to(own.device()) * torch::softplus(own - wrong)).mean();
-        return train::StepOutput{own.mean() + options.wrong_plan_weight * reward, items};
+        const auto wrong_plan_term = (a.to(own.device()) * torch::softplus(own - wrong)).mean();
+        return train::StepOutput{own.mean() + options.wrong_plan_weight * wrong_plan_term, items};
       },
       progress);
   if (!result.finished) return result;
