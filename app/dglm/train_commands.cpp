@@ -293,6 +293,11 @@ Subcommand add_train_commands(CLI::App& app) {
   train_joint_cmd->add_option("--wrong-plan-weight", o->joint_options.wrong_plan_weight,
                               "reward following the plan: weight of softplus(own-plan loss - another plan's loss)")
       ->capture_default_str();
+  train_joint_cmd->add_option("--mirror-probe", o->joint_options.mirror_probe,
+                              "a two-class probe (PATH without .json): also reward each continuation being likelier "
+                              "under its plan than under the plan mirrored across the probe's boundary");
+  train_joint_cmd->add_option("--mirror-weight", o->joint_options.mirror_weight, "weight of the --mirror-probe term")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   add_training_options(train_joint_cmd, o->train_params, o->no_resume, o->device);
 
   auto* train_diffusion_cmd = train->add_subcommand("diffusion", "Train the diffusion network on embedding pairs, "

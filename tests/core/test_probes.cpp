@@ -131,6 +131,42 @@ TEST(LogisticProbe, ClassIndexNamesTheChoices) {
   }
 }
 
+// Mirroring negates what the probe reads, keeps what it does not, and undoes itself; only two classes have one
+// boundary.
+TEST(LogisticProbe, MirrorNegatesTheLogOddsAndKeepsTheRest) {
+  torch::manual_seed(4);
+  LogisticProbe probe;
+  probe.name = "mood";
+  probe.classes = {"sad", "glad"};
+  probe.weight = torch::randn({2, 6});
+  probe.bias = torch::tensor({0.3f, -0.4f});
+  const auto embeddings = unit(torch::randn({5, 6}));
+  const auto mirrored = probe.mirror(embeddings);
+  const auto log_odds = [&](const torch::Tensor& x) {
+    const auto log_probs = probe.log_probs(x);
+    return log_probs.select(1, 1) - log_probs.select(1, 0);
+  };
+  EXPECT_TRUE(torch::allclose(log_odds(mirrored), -log_odds(embeddings), 1e-4, 1e-5));
+  const auto normal = probe.weight[1] - probe.weight[0];
+  const auto across_normal = [&](const torch::Tensor& x) {
+    return x - (x.matmul(normal) / normal.dot(normal)).unsqueeze(1) * normal;
+  };
+  EXPECT_TRUE(torch::allclose(across_normal(mirrored), across_normal(embeddings), 1e-4, 1e-5));
+  EXPECT_GT((mirrored - embeddings).abs().max().item<double>(), 0.1);
+  EXPECT_TRUE(torch::allclose(probe.mirror(mirrored), embeddings, 1e-4, 1e-5));
+
+  probe.classes.push_back("calm");
+  probe.weight = torch::randn({3, 6});
+  probe.bias = torch::zeros({3});
+  try {
+    probe.mirror(embeddings);
+    ADD_FAILURE() << "a three-class probe was mirrored";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(std::string(error.what()).find("'mood' has 3 classes"), std::string::npos) << error.what();
+  }
+}
+
 class ProbeFiles : public ::testing::Test {
  protected:
   void SetUp() override {

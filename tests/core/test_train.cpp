@@ -22,6 +22,7 @@
 #include "test_support.h"
 #include "io/weights.h"
 #include "nn/encoder.h"
+#include "pipeline/model_impl.h"
 #include "train/corpus.h"
 #include "train/pairs.h"
 
@@ -524,6 +525,37 @@ TEST(TrainJoint, AWrongPlanTermIsAddedWithItsWeightAndChangesTheWeights) {
   EXPECT_GT(added, 0);
   EXPECT_LT(added, 3 * std::log(2.0) * 1.05);
   EXPECT_NE(first_difference(rewarded.weights_paths.at(1), s.joint.weights_paths.at(1)), "");
+}
+
+// The mirror term, like the wrong-plan term, starts at about weight x a x ln 2 and changes what is learned; a probe
+// with more than two classes has no one boundary and is refused, naming its file.
+TEST(TrainJoint, AMirrorProbeTermIsAddedWithItsWeightAndNeedsATwoClassProbe) {
+  const auto& f = fixture();
+  const auto& s = stages();
+  const auto probes = fs::path(f.dir) / ModelFiles::kProbeDir;
+  JointTrainOptions options;
+  options.mirror_probe = (probes / "sentiment").string();
+  options.mirror_weight = 3;
+  std::vector<double> losses;
+  const auto mirrored = train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
+                                    tiny_params(test::temp_dir(), 60), options, record(losses));
+  ASSERT_TRUE(mirrored.finished);
+  const double added = losses.at(0) - s.joint_losses.at(0);
+  EXPECT_GT(added, 0);
+  EXPECT_LT(added, 3 * std::log(2.0) * 1.05);
+  EXPECT_NE(first_difference(mirrored.weights_paths.at(1), s.joint.weights_paths.at(1)), "");
+
+  options.mirror_probe = (probes / "topic").string();
+  try {
+    train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
+                tiny_params(test::temp_dir(), 2), options);
+    FAIL() << "a four-class probe was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_EQ(e.where().file, options.mirror_probe + ".json");
+    EXPECT_EQ(e.where().field, "classes");
+    EXPECT_NE(e.message().find("has 4 classes"), std::string::npos) << e.what();
+  }
 }
 
 TEST(TrainJoint, RejectsStatisticsOfAnotherLatentSize) {

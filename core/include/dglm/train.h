@@ -137,6 +137,11 @@ struct JointTrainOptions {
   // Above 0: adds this times softplus(loss with the pair's own plan - loss with another pair's plan), weighted by the
   // plan's signal fraction a, so that the decoder learns to write what its plan says (0: the published objective).
   double wrong_plan_weight = 0;
+  // Non-empty: a two-class probe (its path without .json, as `dglm train probe` writes it). Adds mirror_weight times
+  // the same term with the other plan the pair's own mirrored across the probe's boundary: the plan with the probe's
+  // reading reversed and all else kept, so that the decoder learns to write what the probe reads in the plan.
+  std::string mirror_probe;
+  double mirror_weight = 1;
 };
 TrainResult train_joint(const std::string& config_path, const std::string& decoder_weights,
                         const std::string& train_pairs, const std::string& valid_pairs, const std::string& stats_path,

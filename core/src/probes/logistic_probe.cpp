@@ -120,6 +120,18 @@ int LogisticProbe::class_index(const std::string& class_name) const {
   throw Error(ErrorKind::NotFound, "class '" + class_name + "' is not one of: " + join(classes));
 }
 
+torch::Tensor LogisticProbe::mirror(const torch::Tensor& embeddings) const {
+  if (classes.size() != 2)
+    throw Error(ErrorKind::InvalidArgument, "only a two-class probe has one boundary to mirror across; '" + name +
+                                                "' has " + std::to_string(classes.size()) + " classes");
+  const auto normal = (weight[1] - weight[0]).to(embeddings.scalar_type());
+  const auto squared_norm = normal.dot(normal);
+  if (squared_norm.item<double>() == 0)
+    throw Error(ErrorKind::InvalidArgument, "probe '" + name + "' weighs both classes alike: it has no boundary");
+  const auto log_odds = embeddings.matmul(normal) + (bias[1] - bias[0]).to(embeddings.scalar_type());
+  return embeddings - (2 * log_odds / squared_norm).unsqueeze(1) * normal;
+}
+
 LogisticProbe fit_logistic_probe(const torch::Tensor& X, const torch::Tensor& y, std::vector<std::string> classes,
                                  const ProbeFitParams& params) {
   if (const auto problem = class_names_problem(classes); !problem.empty())

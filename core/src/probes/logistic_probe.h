@@ -21,6 +21,10 @@ struct LogisticProbe {
   torch::Tensor log_probs(const torch::Tensor& embeddings) const;
   // Throws Error(NotFound) listing the classes.
   int class_index(const std::string& name) const;
+  // Two-class probes: embeddings [N,D] mirrored across the decision boundary, so that the probe reads each with its
+  // log-odds negated and every direction the probe does not weigh is kept. Throws Error(InvalidArgument) for other
+  // probes.
+  torch::Tensor mirror(const torch::Tensor& embeddings) const;
 };
 
 struct ProbeFitParams {

@@ -11,6 +11,7 @@
 #include "io/weights.h"
 #include "pipeline/generation_run.h"
 #include "pipeline/model_impl.h"
+#include "probes/logistic_probe.h"
 #include "train/corpus.h"
 #include "train/pairs.h"
 #include "train/trainer.h"
@@ -48,7 +49,7 @@ struct JointModel {
   torch::Device device;
 
   // Next-token logits [B, C, V] for the continuations [B, C] of pairs `index`, their prefixes cut to the last m
-  // tokens, written from the proposals of pairs `plans` noised to a [B] with eps [B, D].
+  // tokens, written from the standardised plans [B, D] noised to a [B] with eps [B, D].
   std::pair<torch::Tensor, torch::Tensor> predict(const JointData& data, const torch::Tensor& index,
                                                   const torch::Tensor& plans, int64_t m, const torch::Tensor& a,
                                                   const torch::Tensor& eps) const {
@@ -57,8 +58,7 @@ struct JointModel {
     const auto prefix = data.pairs.prefix_ids.index_select(0, index).gather(1, prefix_columns);
     const auto context = torch::cat({torch::full({batch, 1}, data.pairs.bos_id, torch::kInt64), prefix}, 1);
     const auto continuation = data.pairs.continuation_ids.index_select(0, index).to(device);
-    const auto soft = pipeline::soft_prompts(prompt, data.x.index_select(0, plans).to(device), eps.to(device),
-                                             a.to(device));
+    const auto soft = pipeline::soft_prompts(prompt, plans.to(device), eps.to(device), a.to(device));
     const auto input = pipeline::decoder_input(decoder, context.to(device), soft, continuation.slice(1, 0, -1));
     // The last soft prompt predicts the first continuation token, each continuation token the next.
     return {decoder->forward(input).slice(1, input.size(1) - continuation.size(1)), continuation};
@@ -66,10 +66,10 @@ struct JointModel {
   // Mean next-token cross-entropy of the continuations of pairs `index`, each written from its own proposal.
   torch::Tensor loss(const JointData& data, const torch::Tensor& index, int64_t m, const torch::Tensor& a,
                      const torch::Tensor& eps) const {
-    const auto [logits, continuation] = predict(data, index, index, m, a, eps);
+    const auto [logits, continuation] = predict(data, index, data.x.index_select(0, index), m, a, eps);
     return F::cross_entropy(logits.reshape({-1, logits.size(-1)}), continuation.reshape(-1));
   }
-  // The same per pair [B], from the proposals of pairs `plans`.
+  // The same per pair [B], from the standardised plans [B, D].
   torch::Tensor pair_losses(const JointData& data, const torch::Tensor& index, const torch::Tensor& plans, int64_t m,
                             const torch::Tensor& a, const torch::Tensor& eps) const {
     const auto [logits, continuation] = predict(data, index, plans, m, a, eps);
@@ -79,6 +79,21 @@ struct JointModel {
         .mean(1);
   }
 };
+
+// The pairs' standardised continuation embeddings mirrored across the boundary of the probe at `probe_path`.
+torch::Tensor mirrored_plans(const std::string& probe_path, const JointData& data, const train::LatentStats& stats) {
+  const auto probe = load_probe(probe_path);
+  const auto& unit = data.pairs.continuation_embedding;
+  if (probe.weight.size(1) != unit.size(1))
+    throw Error(ErrorKind::Incompatible, "the probe reads " + std::to_string(probe.weight.size(1)) +
+                                             "-wide embeddings, the pairs hold " + std::to_string(unit.size(1)),
+                Location{probe_path + ".json", 0, 0, "dim"});
+  try {
+    return stats.standardise(probe.mirror(unit));
+  } catch (const Error& e) {
+    throw Error(e.kind(), e.message(), Location{probe_path + ".json", 0, 0, "classes"});
+  }
+}
 
 }  // namespace
 
@@ -108,6 +123,9 @@ TrainResult train_joint(const std::string& config_path, const std::string& decod
   train::Trainer trainer("joint", params, {{"prompt_generator", prompt.ptr().get()}, {"decoder", decoder.ptr().get()}});
   const JointModel model{prompt, decoder, trainer.device()};
   const int64_t batch = params.batch_size, D = config.latent_dim;
+  const auto mirrored = options.mirror_probe.empty() || options.mirror_weight <= 0
+                            ? torch::Tensor()
+                            : mirrored_plans(options.mirror_probe, train, stats);
 
   auto result = trainer.run(
       [&](long, at::Generator& rng) {
@@ -116,13 +134,21 @@ TrainResult train_joint(const std::string& config_path, const std::string& decod
         const auto a = diffusion::alpha_bar_shifted(torch::rand({batch}, rng), diffusion::kDecoderNoiseShift);
         const auto eps = torch::randn({batch, D}, rng);
         const auto items = static_cast<double>(batch * C);
-        if (options.wrong_plan_weight <= 0) return train::StepOutput{model.loss(train, index, m, a, eps), items};
-        // The same continuations written from other pairs' plans should be less likely than from their own: this
-        // rewards a decoder that follows the plan, in proportion to how much of the plan the noise leaves.
-        const auto own = model.pair_losses(train, index, index, m, a, eps);
-        const auto wrong = model.pair_losses(train, index, index.roll(1), m, a, eps);
-        const auto wrong_plan_term = (a.to(own.device()) * torch::softplus(own - wrong)).mean();
-        return train::StepOutput{own.mean() + options.wrong_plan_weight * wrong_plan_term, items};
+        if (options.wrong_plan_weight <= 0 && !mirrored.defined())
+          return train::StepOutput{model.loss(train, index, m, a, eps), items};
+        // The same continuations written from other plans should be less likely than from their own: this rewards a
+        // decoder that follows the plan, in proportion to how much of the plan the noise leaves.
+        const auto own = model.pair_losses(train, index, train.x.index_select(0, index), m, a, eps);
+        const auto other_plan_term = [&](const torch::Tensor& other_plans) {
+          const auto other = model.pair_losses(train, index, other_plans, m, a, eps);
+          return (a.to(own.device()) * torch::softplus(own - other)).mean();
+        };
+        auto loss = own.mean();
+        if (options.wrong_plan_weight > 0)
+          loss = loss + options.wrong_plan_weight * other_plan_term(train.x.index_select(0, index.roll(1)));
+        if (mirrored.defined())
+          loss = loss + options.mirror_weight * other_plan_term(mirrored.index_select(0, index));
+        return train::StepOutput{loss, items};
       },
       progress);
   if (!result.finished) return result;
