@@ -509,22 +509,31 @@ TEST(TrainJoint, WarmStartsThePromptGeneratorFromTheGivenWeights) {
   EXPECT_NE(first_difference(fresh.weights_paths.at(0), trained.at(0)), "");
 }
 
-// The wrong-plan term: at the first step (same seed, same weights as the plain run) it adds weight x a x
-// softplus(own-plan loss - another plan's loss), about weight x a x ln 2 while plans barely matter, and it changes
-// what is learned.
-TEST(TrainJoint, AWrongPlanTermIsAddedWithItsWeightAndChangesTheWeights) {
+// A 60-step joint run like the stages' plain one but with `options`: how much more its first loss is (same seed,
+// same weights, so only an added term makes a difference) and where its decoder came out different ("" nowhere).
+struct BesideThePlainRun {
+  double added_first_loss;
+  std::string decoder_difference;
+};
+BesideThePlainRun joint_run_beside_the_plain_one(const JointTrainOptions& options) {
   const auto& f = fixture();
   const auto& s = stages();
+  std::vector<double> losses;
+  const auto run = train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
+                               tiny_params(test::temp_dir(), 60), options, record(losses));
+  EXPECT_TRUE(run.finished);
+  return {losses.at(0) - s.joint_losses.at(0), first_difference(run.weights_paths.at(1), s.joint.weights_paths.at(1))};
+}
+
+// The wrong-plan term: at the first step it adds weight x a x softplus(own-plan loss - another plan's loss), about
+// weight x a x ln 2 while plans barely matter, and it changes what is learned.
+TEST(TrainJoint, AWrongPlanTermIsAddedWithItsWeightAndChangesTheWeights) {
   JointTrainOptions options;
   options.wrong_plan_weight = 3;
-  std::vector<double> losses;
-  const auto rewarded = train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
-                                    tiny_params(test::temp_dir(), 60), options, record(losses));
-  ASSERT_TRUE(rewarded.finished);
-  const double added = losses.at(0) - s.joint_losses.at(0);
-  EXPECT_GT(added, 0);
-  EXPECT_LT(added, 3 * std::log(2.0) * 1.05);
-  EXPECT_NE(first_difference(rewarded.weights_paths.at(1), s.joint.weights_paths.at(1)), "");
+  const auto run = joint_run_beside_the_plain_one(options);
+  EXPECT_GT(run.added_first_loss, 0);
+  EXPECT_LT(run.added_first_loss, 3 * std::log(2.0) * 1.05);
+  EXPECT_NE(run.decoder_difference, "");
 }
 
 // The mirror term, like the wrong-plan term, starts at about weight x a x ln 2 and changes what is learned; a probe
@@ -536,14 +545,10 @@ TEST(TrainJoint, AMirrorProbeTermIsAddedWithItsWeightAndNeedsATwoClassProbe) {
   JointTrainOptions options;
   options.mirror_probe = (probes / "sentiment").string();
   options.mirror_weight = 3;
-  std::vector<double> losses;
-  const auto mirrored = train_joint(f.config, f.dir + "/decoder.safetensors", s.train_pairs, s.valid_pairs, s.stats,
-                                    tiny_params(test::temp_dir(), 60), options, record(losses));
-  ASSERT_TRUE(mirrored.finished);
-  const double added = losses.at(0) - s.joint_losses.at(0);
-  EXPECT_GT(added, 0);
-  EXPECT_LT(added, 3 * std::log(2.0) * 1.05);
-  EXPECT_NE(first_difference(mirrored.weights_paths.at(1), s.joint.weights_paths.at(1)), "");
+  const auto run = joint_run_beside_the_plain_one(options);
+  EXPECT_GT(run.added_first_loss, 0);
+  EXPECT_LT(run.added_first_loss, 3 * std::log(2.0) * 1.05);
+  EXPECT_NE(run.decoder_difference, "");
 
   options.mirror_probe = (probes / "topic").string();
   try {
