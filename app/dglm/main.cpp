@@ -205,8 +205,8 @@ int main(int argc, char** argv) {
                   "decoding twice the rows)")
       ->capture_default_str();
   gen->add_option("--contrast", contrast,
-                  "what proposal guidance contrasts the proposal with, given guides: unplanned (no proposal) or "
-                  "opposite (the proposal of the reversed guides: the words show what the guides changed)")
+                  "what proposal guidance contrasts the proposal with: unplanned (no proposal) or opposite (the "
+                  "proposal of the reversed guides: the words show what the guides changed; without guides, off)")
       ->check(CLI::IsMember({"unplanned", "opposite"}))
       ->capture_default_str();
   gen->add_option("--drafts", params.drafts,

@@ -461,18 +461,26 @@ TEST_F(GeneratorTest, ContrastWithTheReversedGuidesReadsTheOppositeProposal) {
     EXPECT_TRUE(unplanned.candidates[k].opposite_proposal.empty());
   }
 
-  // Nothing to reverse, or no proposal guidance: the contrast changes nothing and samples once.
-  for (const auto& edit : std::vector<std::function<void(GenerateParams&)>>{
-           [](auto& q) { q.guides.clear(); }, [](auto& q) { q.proposal_guidance = 1; }}) {
-    auto q = p, r = plain;
-    edit(q);
-    edit(r);
-    const auto a = generator.run(q), b = generator.run(r);
+  // No proposal guidance: the contrast changes nothing and samples once.
+  const auto expect_written_alike = [](const GenerateResult& contrast, const GenerateResult& reference) {
     for (std::size_t k = 0; k < 3; ++k) {
-      EXPECT_EQ(a.candidates[k].text, b.candidates[k].text);
-      EXPECT_TRUE(a.candidates[k].opposite_proposal.empty());
+      EXPECT_EQ(contrast.candidates[k].text, reference.candidates[k].text);
+      EXPECT_TRUE(contrast.candidates[k].opposite_proposal.empty());
     }
-  }
+  };
+  auto off = p, plain_off = plain;
+  off.proposal_guidance = plain_off.proposal_guidance = 1;
+  expect_written_alike(generator.run(off), generator.run(plain_off));
+
+  // Nothing to reverse: the plan contrasted with itself amplifies nothing, so weight 0 writes as weight 1 does,
+  // not as weight 0 against no plan does.
+  for (auto* q : {&p, &plain, &plain_off}) q->guides.clear();
+  const auto published = generator.run(plain_off), unplanned_alone = generator.run(plain);
+  expect_written_alike(generator.run(p), published);
+  bool unplanned_differs = false;
+  for (std::size_t k = 0; k < 3; ++k)
+    unplanned_differs |= unplanned_alone.candidates[k].text != published.candidates[k].text;
+  EXPECT_TRUE(unplanned_differs) << "weight 0 against no plan writes without the plan";
 }
 
 RewriteParams rewrite_of(const GenerateParams& p, const Candidate& c, std::size_t keep, int pick) {
@@ -515,6 +523,23 @@ TEST_F(GeneratorTest, RewriteContrastsWithTheOppositeProposalGiven) {
   contrasted.proposal_guidance = 2;
   EXPECT_NE(generator.rewrite(contrasted).candidates[0].tokens[0].logprob, a.candidates[0].tokens[0].logprob)
       << "weight 2 mixes the two";
+
+  // A generation without guides has no opposite proposal: against the guides reversed, its rewrite amplifies
+  // nothing either, where against no plan weight 0 writes without the plan.
+  auto alone = from_opposite;
+  alone.proposal = original.proposal;
+  alone.contrast = PlanContrast::Opposite;
+  const auto published = generator.rewrite(alone);
+  alone.proposal_guidance = 0;
+  const auto alone_at_0 = generator.rewrite(alone);
+  alone.contrast = PlanContrast::Unplanned;
+  const auto unplanned_at_0 = generator.rewrite(alone);
+  for (std::size_t k = 0; k < 2; ++k) {
+    ASSERT_EQ(alone_at_0.candidates[k].tokens.size(), published.candidates[k].tokens.size());
+    for (std::size_t i = 0; i < published.candidates[k].tokens.size(); ++i)
+      EXPECT_EQ(alone_at_0.candidates[k].tokens[i].logprob, published.candidates[k].tokens[i].logprob);
+  }
+  EXPECT_NE(unplanned_at_0.candidates[0].tokens[0].logprob, published.candidates[0].tokens[0].logprob);
 }
 
 // Picking another token: the continuation keeps the tokens before it and the pick, then goes on.

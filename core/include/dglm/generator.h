@@ -54,11 +54,18 @@ struct WriteParams {
   float sigma2 = 0.05f;      // re-noising of the proposal: 0 follows it exactly, 1 ignores it
   // Classifier-free guidance of the decoder towards the proposal: each step's logits are u + w (c - u), c read
   // with the proposal's soft prompts and u with soft prompts that carry none of it (noise level sigma^2 = 1), or
-  // those of the opposite proposal (GenerateParams::contrast, RewriteParams::opposite_proposal).
+  // those of the opposite proposal (`contrast`, below).
   // 1: off, the published method (one decoder pass); above 1 the words follow the proposal, and so the guides,
   // more closely, at some fluency and diversity; each step then decodes 2K rows (on the default model, 5-20 %
   // more time per call: docs/BENCHMARKS.md); 0 writes from u alone.
   float proposal_guidance = 1.0f;
+  // What proposal guidance contrasts each proposal with. Unplanned: soft prompts that carry no proposal, so the
+  // words follow the plan as a whole. Opposite: a second proposal, sampled from the same noise with every guide's
+  // weight reversed (a rewrite: RewriteParams::opposite_proposal), so the words show what the guides changed (on
+  // the default model the sliders move the words about twice as far; docs/EVALUATION.md). It samples the
+  // diffusion twice. Without guides the opposite proposal is the proposal itself, so there is nothing to
+  // amplify: the call writes as with proposal guidance off.
+  PlanContrast contrast = PlanContrast::Unplanned;
   // Continuations written from each proposal, of which the one that follows it most closely (the highest
   // Candidate::adherence) is kept: the words then carry more of what the guides steered (on the default model,
   // docs/EVALUATION.md, "Drafts"). 1: one, the published method; each further draft costs one more decoding of
@@ -80,12 +87,6 @@ struct GenerateParams : WriteParams {
   Sampler sampler = Sampler::Ddpm;
   int guidance_samples = 8;  // Monte-Carlo samples around x_hat per probe
   std::vector<Guide> guides;
-  // What proposal guidance (above) contrasts each proposal with when there are guides. Unplanned: soft prompts
-  // that carry no proposal, so the words follow the plan as a whole. Opposite: a second proposal, sampled from
-  // the same noise with every guide's weight reversed, so the words show what the guides changed (on the
-  // default model the sliders move the words about twice as far; docs/EVALUATION.md). It samples the
-  // diffusion twice. Without guides, or with proposal guidance off, both are the same.
-  PlanContrast contrast = PlanContrast::Unplanned;
 };
 
 enum class Stage { Encode, Diffusion, Prompt, Decode, Score };
@@ -143,7 +144,8 @@ struct RewriteParams : WriteParams {
   // embeddings are (the rewrite starts from it, not from the unscaled sample, which is not kept).
   std::vector<float> proposal;
   // Candidate::opposite_proposal: with proposal guidance, the rewrite contrasts the proposal with it, as the
-  // generation did; empty: with soft prompts that carry no proposal.
+  // generation did; empty: with soft prompts that carry no proposal, or, with PlanContrast::Opposite (a
+  // generation without guides), with nothing.
   std::vector<float> opposite_proposal;
   std::vector<int> kept_tokens;  // token ids the continuation starts with (max_new_tokens counts them); may be empty
 };

@@ -77,9 +77,13 @@ void write_from(pipeline::GenerationRun& run, Model::Impl& m, const Proposals& p
   };
   const double sigma2 = run.params.sigma2;
   pipeline::SoftPrompts prompts{prompts_of(standardised, sigma2), {}};
-  if (run.params.proposal_guidance != 1)
-    prompts.contrast =
-        opposite ? prompts_of(per_draft(opposite->standardised, drafts), sigma2) : prompts_of(standardised, 1);
+  if (run.params.proposal_guidance != 1) {
+    if (opposite)
+      prompts.contrast = prompts_of(per_draft(opposite->standardised, drafts), sigma2);
+    else if (run.params.contrast == PlanContrast::Unplanned)
+      prompts.contrast = prompts_of(standardised, 1);
+    // Against the guides reversed without guides: a plan contrasted with itself amplifies nothing.
+  }
   run.report(Stage::Prompt, 1);
   run.result().times.prompt_s = seconds_since(t);
 
