@@ -67,7 +67,7 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-// Drafts per sample of the drafts variant.
+// Drafts per sample of the drafts variants.
 constexpr int kBenchDrafts = 4;
 
 struct Variant {
@@ -97,6 +97,10 @@ std::vector<Variant> variants_for(const ModelInfo& info, float weight) {
     // Drafts decode every sample kBenchDrafts times.
     variants.push_back({"DGLM " + probes(1) + ", " + std::to_string(kBenchDrafts) + " drafts", Method::Dglm, guides(1),
                         1, PlanContrast::Unplanned, kBenchDrafts});
+    // Both at once: the writer app's defaults.
+    variants.push_back({"DGLM " + probes(1) + ", plan guidance 2 vs reversed, " + std::to_string(kBenchDrafts) +
+                            " drafts",
+                        Method::Dglm, guides(1), 2, PlanContrast::Opposite, kBenchDrafts});
     const auto three = std::min<std::size_t>(3, info.probes.size());
     if (three > 1) variants.push_back({"DGLM " + probes(three), Method::Dglm, guides(3)});
   }
@@ -358,8 +362,8 @@ std::string bench_markdown(const BenchReport& r, const BenchProvenance& provenan
      << "over the whole matrix so that the ratios compare runs made under the same load. Diffusion runs "
      << r.diffusion_steps << " sampler steps; guided variants use weight " << fixed(r.guide_weight, 1)
      << " per probe; the token-level baseline (FUDGE-style) re-weights the top " << r.token_level_top_k
-     << " next tokens with the encoder and the probe at every step; the drafts variant decodes every sample "
-     << kBenchDrafts << " times and keeps one, so its tokens per second count the kept tokens.\n\n## Machine\n\n"
+     << " next tokens with the encoder and the probe at every step; the drafts variants decode every sample "
+     << kBenchDrafts << " times and keep one, so their tokens per second count the kept tokens.\n\n## Machine\n\n"
      << header({"what", "value"}, 2) << row({"CPU", r.cpu}) << row({"cores", std::to_string(r.cores)})
      << row({"LibTorch threads", std::to_string(r.threads)})
      << row({"BLAS", r.blas.library_path.empty() ? "not found" : r.blas.library_path})
