@@ -66,8 +66,8 @@ class TestGuidancePanel : public QObject {
     wanted.maxNewTokens = 20;
     wanted.sigma2 = 0.4;
     wanted.proposalGuidance = 2.5;
-    wanted.planContrast = dglm::PlanContrast::Opposite;
-    wanted.drafts = 4;
+    wanted.planContrast = dglm::PlanContrast::Unplanned;
+    wanted.drafts = 3;
     wanted.cfg = 2.0;
     wanted.steps = 25;
     wanted.seed = 7;
@@ -81,13 +81,16 @@ class TestGuidancePanel : public QObject {
 
     // The contrast is offered only while plan guidance is on.
     auto* contrast = panel.findChild<QCheckBox*>("planContrast");
-    QVERIFY(contrast && contrast->isEnabled() && contrast->isChecked());
+    QVERIFY(contrast && contrast->isEnabled() && !contrast->isChecked());
     panel.findChild<QDoubleSpinBox*>("proposalGuidance")->setValue(1.0);
     QVERIFY(!contrast->isEnabled());
 
+    // The writer's defaults: plan guidance 2 against the sliders reversed, best of 4 drafts.
     panel.resetToDefaults();
     QCOMPARE(panel.settings(), GenerationSettings{});
-    QVERIFY(!contrast->isChecked());
+    QVERIFY(contrast->isEnabled() && contrast->isChecked());
+    QCOMPARE(panel.findChild<QDoubleSpinBox*>("proposalGuidance")->value(), 2.0);
+    QCOMPARE(panel.findChild<QSpinBox*>("drafts")->value(), 4);
     QCOMPARE(panel.probeRows()[1]->classPicker()->currentText(), QString("science"));
   }
 

@@ -114,6 +114,17 @@ class TestPresets : public QObject {
   void summaryNamesOnlyKnobsThatDifferFromTheDefaults() {
     const QString plain = GenerationSettings{}.summary();
     QVERIFY2(!plain.contains("T ") && !plain.contains("plan guidance") && !plain.contains("drafts"), qPrintable(plain));
+    // Away from the writer's defaults in the other direction: the published method.
+    GenerationSettings published;
+    published.proposalGuidance = 1;
+    published.drafts = 1;
+    const QString publishedSummary = published.summary();
+    QVERIFY2(publishedSummary.contains("no plan guidance") && publishedSummary.contains("one draft") &&
+                 !publishedSummary.contains("reversed"),
+             qPrintable(publishedSummary));
+    published.proposalGuidance = 2;
+    published.planContrast = dglm::PlanContrast::Unplanned;
+    QVERIFY2(published.summary().contains("plan guidance 2 against no plan"), qPrintable(published.summary()));
     const QString summary = steered().summary();
     QVERIFY2(summary.contains("T 0.8") && summary.contains("top-p 0.95") && summary.contains("repetition 1.3") &&
                  summary.contains("plan guidance 3 against the sliders reversed") &&

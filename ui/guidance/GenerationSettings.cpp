@@ -43,10 +43,13 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
   settings.samples = intOr(json, "samples", settings.samples);
   settings.maxNewTokens = intOr(json, "max_new_tokens", settings.maxNewTokens);
   settings.sigma2 = doubleOr(json, "sigma2", settings.sigma2);
-  settings.proposalGuidance = doubleOr(json, "proposal_guidance", settings.proposalGuidance);
-  if (json.value("plan_contrast").toString() == QLatin1String(dglm::to_string(dglm::PlanContrast::Opposite)))
-    settings.planContrast = dglm::PlanContrast::Opposite;
-  settings.drafts = qBound(1, intOr(json, "drafts", settings.drafts), dglm::kMaxDrafts);
+  const dglm::GenerateParams published;
+  settings.proposalGuidance = doubleOr(json, "proposal_guidance", asTypedDecimal(published.proposal_guidance));
+  settings.planContrast =
+      json.value("plan_contrast").toString() == QLatin1String(dglm::to_string(dglm::PlanContrast::Opposite))
+          ? dglm::PlanContrast::Opposite
+          : dglm::PlanContrast::Unplanned;
+  settings.drafts = qBound(1, intOr(json, "drafts", published.drafts), dglm::kMaxDrafts);
   settings.cfg = doubleOr(json, "cfg", settings.cfg);
   settings.steps = intOr(json, "steps", settings.steps);
   bool seedOk = false;
@@ -68,11 +71,17 @@ QString GenerationSettings::summary() const {
   QStringList parts{QStringLiteral("K %1").arg(samples), QStringLiteral("%1 tokens").arg(maxNewTokens),
                     QStringLiteral("σ² %1").arg(sigma2, 0, 'g', 3)};
   const GenerationSettings defaults;
-  if (proposalGuidance != defaults.proposalGuidance) {
-    parts << QStringLiteral("plan guidance %1").arg(proposalGuidance, 0, 'g', 3);
-    if (planContrast == dglm::PlanContrast::Opposite) parts.last() += QStringLiteral(" against the sliders reversed");
+  // The contrast matters only while plan guidance is on.
+  if (proposalGuidance != defaults.proposalGuidance ||
+      (proposalGuidance != 1 && planContrast != defaults.planContrast)) {
+    const QString against = planContrast == dglm::PlanContrast::Opposite ? QStringLiteral("the sliders reversed")
+                                                                         : QStringLiteral("no plan");
+    parts << (proposalGuidance == 1
+                  ? QStringLiteral("no plan guidance")
+                  : QStringLiteral("plan guidance %1 against %2").arg(proposalGuidance, 0, 'g', 3).arg(against));
   }
-  if (drafts != defaults.drafts) parts << QStringLiteral("best of %1 drafts").arg(drafts);
+  if (drafts != defaults.drafts)
+    parts << (drafts == 1 ? QStringLiteral("one draft") : QStringLiteral("best of %1 drafts").arg(drafts));
   if (cfg != defaults.cfg) parts << QStringLiteral("CFG %1").arg(cfg, 0, 'g', 3);
   if (temperature != defaults.temperature) parts << QStringLiteral("T %1").arg(temperature, 0, 'g', 3);
   if (topP != defaults.topP) parts << QStringLiteral("top-p %1").arg(topP, 0, 'g', 3);

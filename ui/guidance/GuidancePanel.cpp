@@ -149,13 +149,9 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
       tr("Contrast each plan with the plan of the same noise steered the other way (every slider reversed), "
          "not with no plan: the words show what the sliders changed, about twice as far, but vary less and, "
          "at plan guidance 3, repeat what marks the direction most. The plan is sampled twice. Needs plan "
-         "guidance other than 1 and a slider away from 0."));
+         "guidance other than 1; with every slider at 0 there is nothing to contrast, and the words are written "
+         "as without plan guidance."));
   form->addRow(againstReversed_);
-  auto* proposalGuidanceHelp = new QLabel(
-      tr("How closely the words follow the plan: 2 to 3 make the sliders show more, less fluently and a little "
-         "slower; 1 is off. Against the sliders reversed, they show the most (2 keeps some variety)."));
-  proposalGuidanceHelp->setWordWrap(true);
-  form->addRow(proposalGuidanceHelp);
 
   drafts_ = new QSpinBox;
   drafts_->setObjectName(QStringLiteral("drafts"));
@@ -165,6 +161,13 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
                          "sliders show more, without less fluent words. Each draft takes one more decoding, and "
                          "the words appear once the drafts are compared; 1 is off, the method as published."));
   form->addRow(tr("Drafts"), drafts_);
+  auto* followPlanHelp = new QLabel(
+      tr("How closely the words follow what the sliders put in the plan. The defaults (2 against the sliders "
+         "reversed, best of 4 drafts) make a slider show in the words; plan guidance 1 and one draft are the "
+         "method as published: faster, the words appear as they are written, and a slider shows mostly in the "
+         "plan. Plan guidance 3 shows more, less fluently."));
+  followPlanHelp->setWordWrap(true);
+  form->addRow(followPlanHelp);
 
   samples_ = new QSpinBox;
   samples_->setRange(1, 16);
