@@ -12,7 +12,7 @@
 # (build-probe-data.sh writes them to PROBE_DATA, default build/probe-data): AFINN-165 for sentiment and the
 # naughty-words list, which share neither data nor the encoder with the probes.
 # Environment: EVAL_PARTS (any of steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance
-#   contrast drafts register composition real-plans plots; default all),
+#   contrast drafts writer-defaults register composition real-plans plots; default all),
 #   PROMPTS (held-out prompts, default 40), SAMPLES (per prompt for steering and the sigma^2 ablation, default
 #   25; baselines use BASELINE_SAMPLES, default 10; sweeps SWEEP_SAMPLES, default 5), WEIGHT (the "clearly
 #   steered" guidance weight, default 30), SCORER (the fluency scorer's model directory, default one assembled
@@ -26,7 +26,7 @@ dglm=${DGLM:-$root/build/release/bin/dglm}
 plot=${DGLM_PLOT:-$(dirname "$dglm")/dglm-plot}
 prompts=${PROMPTS:-40}
 weight=${WEIGHT:-30}
-all_parts="steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast drafts register composition real-plans plots"
+all_parts="steering baselines weights cfg cfg-guided steps sigma2 proposal-guidance contrast drafts writer-defaults register composition real-plans plots"
 parts=" ${EVAL_PARTS:-$all_parts} "
 want() { [[ $parts == *" $1 "* ]]; }
 config=$root/models/recipe/default-config.json
@@ -171,6 +171,14 @@ want drafts && evaluate drafts-plan-guidance "$samples" 20 \
   --setting "positive, 4 drafts, pg2;guide=sentiment=+$w;drafts=4;proposal_guidance=2" \
   --setting "positive, 4 drafts, contrast pg2;guide=sentiment=+$w;drafts=4;proposal_guidance=2;contrast=opposite" \
   --setting "negative, 4 drafts, contrast pg2;guide=sentiment=-$w;drafts=4;proposal_guidance=2;contrast=opposite"
+
+# The steering protocol at the writer app's defaults (ui/guidance/GenerationSettings.h): plan guidance 2 against
+# the sliders reversed, 4 drafts; without a slider that is 4 drafts alone.
+app="drafts=4;proposal_guidance=2;contrast=opposite"
+want writer-defaults && evaluate writer-defaults "$samples" 20 \
+  --setting "unguided;$app" --setting "positive;guide=sentiment=+$w;$app" \
+  --setting "negative;guide=sentiment=-$w;$app" --setting "avoid offensive;guide=offensive=-$w;$app" \
+  --setting "topic science;guide=topic=$w:science;$app" --setting "topic politics;guide=topic=$w:politics;$app"
 
 # The register probe alone and composed with positive sentiment, without and with proposal guidance.
 want register && evaluate register "$samples" 20 \
