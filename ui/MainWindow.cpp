@@ -85,7 +85,8 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
 
   auto* cardsHost = new QWidget;
   cardLayout_ = new QVBoxLayout(cardsHost);
-  cardsPlaceholder_ = new QLabel(tr("The continuations appear here as they are written."));
+  cardsPlaceholder_ =
+      new QLabel(tr("The continuations appear here, as they are written or once their drafts are compared."));
   cardsPlaceholder_->setAlignment(Qt::AlignCenter);
   cardsPlaceholder_->setEnabled(false);  // drawn in the disabled (grey) colour, like a placeholder text
   cardLayout_->addWidget(cardsPlaceholder_);
