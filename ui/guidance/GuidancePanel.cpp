@@ -161,11 +161,14 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent) {
                          "sliders show more, without less fluent words. Each draft takes one more decoding, and "
                          "the words appear once the drafts are compared; 1 is off, the method as published."));
   form->addRow(tr("Drafts"), drafts_);
+  const GenerationSettings defaults;
   auto* followPlanHelp = new QLabel(
-      tr("How closely the words follow what the sliders put in the plan. The defaults (2 against the sliders "
-         "reversed, best of 4 drafts) make a slider show in the words; plan guidance 1 and one draft are the "
+      tr("How closely the words follow what the sliders put in the plan. The defaults (%1 against the sliders "
+         "reversed, best of %2 drafts) make a slider show in the words; plan guidance 1 and one draft are the "
          "method as published: faster, the words appear as they are written, and a slider shows mostly in the "
-         "plan. Plan guidance 3 shows more, less fluently."));
+         "plan. Plan guidance 3 shows more, less fluently.")
+          .arg(defaults.proposalGuidance)
+          .arg(defaults.drafts));
   followPlanHelp->setWordWrap(true);
   form->addRow(followPlanHelp);
 
